@@ -1,0 +1,48 @@
+//! Placeholder for the content analyser (being written).
+
+use serde::{Deserialize, Serialize};
+use sg_message::Message;
+
+use crate::analyser::{Analyser, AnalyserError, Context};
+use crate::signal::{Signal, SignalDef};
+
+/// `[analysers.content]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Whether the analyser runs.
+    pub enabled: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { enabled: true }
+    }
+}
+
+static SIGNALS: &[&SignalDef] = &[];
+
+/// The content analyser.
+#[derive(Debug)]
+pub struct ContentAnalyser;
+
+impl Analyser for ContentAnalyser {
+    fn id(&self) -> &'static str {
+        "content"
+    }
+
+    fn signals(&self) -> &'static [&'static SignalDef] {
+        SIGNALS
+    }
+
+    fn analyse(&self, _msg: &Message, _cx: &Context<'_>) -> Result<Vec<Signal>, AnalyserError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Builds the analyser from its config; `None` when disabled.
+pub(crate) fn build(cfg: &Config) -> super::Built {
+    Ok(cfg
+        .enabled
+        .then(|| Box::new(ContentAnalyser) as Box<dyn Analyser>))
+}
