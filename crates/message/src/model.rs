@@ -100,6 +100,8 @@ pub struct Message {
     pub message_id: Option<String>,
     /// Date header as Unix seconds.
     pub date: Option<i64>,
+    /// Date of the topmost `Received` header (when the last hop got it), Unix seconds.
+    pub received_date: Option<i64>,
     /// What a reader sees: the visible text of the body (HTML rendered to text), decoded.
     pub text: String,
     /// Facts about each HTML body part.

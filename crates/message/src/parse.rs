@@ -82,7 +82,7 @@ fn read_headers(msg: &mut Message, parsed: &mail_parser::Message<'_>, raw: &[u8]
     for h in root.headers.iter().take(limits.max_headers) {
         let value = raw
             .get(h.offset_start as usize..h.offset_end as usize)
-            .map(|v| unfold(v))
+            .map(unfold)
             .unwrap_or_default();
         msg.headers.push(Header {
             name: h.name.as_str().to_string(),
@@ -105,6 +105,10 @@ fn read_headers(msg: &mut Message, parsed: &mail_parser::Message<'_>, raw: &[u8]
         .message_id()
         .map(|s| s.trim_matches(['<', '>']).to_string());
     msg.date = parsed.date().map(|d| d.to_timestamp());
+    msg.received_date = parsed
+        .received()
+        .and_then(|r| r.date.as_ref())
+        .map(|d| d.to_timestamp());
 }
 
 /// The decoded value of a text header, redoing what mail-parser left undecoded.

@@ -1,1 +1,38 @@
-fn main() {}
+//! The `spearguard` binary: parses the command line, runs one command, maps the outcome to
+//! an exit status (documented in `--help`), and prints errors with their causes.
+
+mod cli;
+mod commands;
+mod config;
+mod inputs;
+mod offline;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit status: every message delivered or tagged / command succeeded.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit status: a message was quarantined or rejected, or a config is invalid.
+pub(crate) const EXIT_BLOCKED: u8 = 1;
+/// Exit status: an error occurred.
+pub(crate) const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("spearguard: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Command-line interface (clap derive). One subcommand per file in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success (for scan: every message delivered or tagged)
+  1  scan: at least one message was quarantined or rejected; config check: invalid
+  2  an error occurred (unreadable input, unparsable message, bad arguments or config)";
+
+/// spearguard: an email security gateway that explains its verdicts.
+#[derive(Debug, Parser)]
+#[command(name = "spearguard", version, about, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// Configuration file (default: built-in defaults, or $SPEARGUARD_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Analyse .eml files, directories, mbox files and Maildir folders; one line per message.
+    #[command(after_help = EXIT_CODES)]
+    Scan(ScanArgs),
+    /// List every signal: name, group, default and effective score, description.
+    Signals(SignalsArgs),
+    /// Print the commented default config, validate a file, or show the effective config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Measure detection on labelled mail: share blocked per class and a signal table.
+    Eval(EvalArgs),
+    /// Train the statistical classifier on labelled mail and write a model file.
+    Train(TrainArgs),
+    /// Measure throughput: parse-only versus full analysis, on one thread.
+    Bench(BenchArgs),
+}
+
+/// Options shared by commands that build the engine.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct EngineArgs {
+    /// Classifier model file (overrides `[analysers.classifier] model`).
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) model: Option<PathBuf>,
+    /// Run only these analysers (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub(crate) only: Vec<String>,
+}
+
+/// `spearguard scan`.
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Files or folders to scan; `-` reads one message from standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// One JSON object per message instead of a text line.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// Engine options.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+/// `spearguard signals`.
+#[derive(Debug, Args)]
+pub(crate) struct SignalsArgs {
+    /// JSON array instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `spearguard config …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print the commented default configuration.
+    Default,
+    /// Validate a config file (default: --config), reporting every error at once.
+    Check {
+        /// The file to check.
+        file: Option<PathBuf>,
+    },
+    /// Print the effective configuration (defaults merged with --config) as TOML.
+    Show,
+}
+
+/// Labelled input folders for `eval` and `train`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LabelledArgs {
+    /// Folders (or files) of malicious mail.
+    #[arg(long, required = true, num_args = 1.., value_name = "DIR")]
+    pub(crate) malicious: Vec<PathBuf>,
+    /// Folders (or files) of legitimate mail.
+    #[arg(long, required = true, num_args = 1.., value_name = "DIR")]
+    pub(crate) benign: Vec<PathBuf>,
+}
+
+/// `spearguard eval`.
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// Labelled inputs.
+    #[command(flatten)]
+    pub(crate) labelled: LabelledArgs,
+    /// Folders of spam: reported as a third class, not used for the bars.
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub(crate) spam: Vec<PathBuf>,
+    /// Cross-validate the classifier: train on K-1 folds, evaluate on the held-out one, for
+    /// each of K folds (the model from --model/config is then not used).
+    #[arg(long, value_name = "K")]
+    pub(crate) folds: Option<usize>,
+    /// One JSON object instead of tables.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Engine options.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+/// `spearguard train`.
+#[derive(Debug, Args)]
+pub(crate) struct TrainArgs {
+    /// Labelled inputs.
+    #[command(flatten)]
+    pub(crate) labelled: LabelledArgs,
+    /// Where to write the model.
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) out: PathBuf,
+    /// Passes over the data.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) epochs: usize,
+}
+
+/// `spearguard bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Messages to measure (folders, files, mbox).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Passes over the messages for each measurement.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) rounds: usize,
+    /// JSON output.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Engine options.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}

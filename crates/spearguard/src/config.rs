@@ -1,0 +1,119 @@
+//! The whole configuration: every crate's section composed into one TOML file.
+//!
+//! Precedence: built-in defaults, then the file, then command-line flags. No file (or an
+//! empty one) is a complete, valid configuration. Loading reports every problem at once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use sg_detect::analysers::{self, AnalysersConfig, BuildOptions};
+use sg_detect::{ConfigError, DetectConfig, Engine, Organisation, OrganisationConfig};
+use sg_message::Limits;
+
+/// The commented default configuration, shipped as `config/spearguard.example.toml`.
+pub(crate) const EXAMPLE: &str = include_str!("../../../config/spearguard.example.toml");
+
+/// `spearguard.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    /// `[organisation]`: own domains and protected names.
+    pub(crate) organisation: OrganisationConfig,
+    /// `[limits]`: how much of a message the parser examines.
+    pub(crate) limits: Limits,
+    /// `[detect]`: thresholds, score overrides, group caps, composites.
+    pub(crate) detect: DetectConfig,
+    /// `[analysers.*]`: each analyser's settings.
+    pub(crate) analysers: AnalysersConfig,
+}
+
+impl Config {
+    /// Reads `path` (or `$SPEARGUARD_CONFIG`), else the defaults. Syntax and unknown keys are
+    /// errors here; semantic checks happen in [`Config::build`].
+    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let path: Option<PathBuf> = path
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("SPEARGUARD_CONFIG").map(PathBuf::from));
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end())
+        })
+    }
+
+    /// Validates everything and builds the runtime engine and organisation.
+    pub(crate) fn build(&self, opts: &BuildOptions) -> Result<Runtime, Vec<ConfigError>> {
+        let mut errors = self.validate();
+        let analysers = match analysers::build(&self.analysers, opts) {
+            Ok(a) => a,
+            Err(e) => {
+                errors.extend(e);
+                Vec::new()
+            }
+        };
+        let engine = match Engine::new(analysers, &self.detect) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        match engine {
+            Some(engine) if errors.is_empty() => Ok(Runtime {
+                engine,
+                org: Organisation::from_config(&self.organisation),
+                limits: self.limits.clone(),
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        for d in &self.organisation.domains {
+            if sg_message::Domain::parse(d).is_none() {
+                errors.push(ConfigError::new(
+                    "organisation.domains",
+                    format!("{d:?} is not a domain name"),
+                ));
+            }
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.max_message_size", l.max_message_size),
+            ("limits.max_parts", l.max_parts),
+            ("limits.max_text_bytes", l.max_text_bytes),
+        ] {
+            if v == 0 {
+                errors.push(ConfigError::new(key, "must be greater than 0"));
+            }
+        }
+        errors
+    }
+
+    /// Loads and builds in one step, turning config errors into one readable error.
+    pub(crate) fn load_runtime(path: Option<&Path>, opts: &BuildOptions) -> anyhow::Result<Runtime> {
+        let cfg = Config::load(path)?;
+        match cfg.build(opts) {
+            Ok(rt) => Ok(rt),
+            Err(errors) => bail!(
+                "invalid configuration:\n{}",
+                errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+            ),
+        }
+    }
+}
+
+/// Runtime objects built from a validated config.
+pub(crate) struct Runtime {
+    /// The detection engine.
+    pub(crate) engine: Engine,
+    /// The organisation being protected.
+    pub(crate) org: Organisation,
+    /// Parser limits.
+    pub(crate) limits: Limits,
+}
