@@ -6,6 +6,7 @@
 
 pub mod analyser;
 pub mod analysers;
+pub mod classifier;
 pub mod composites;
 pub mod config;
 pub mod engine;

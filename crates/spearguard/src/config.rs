@@ -40,9 +40,8 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading config file {}", path.display()))?;
-        toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end())
-        })
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))
     }
 
     /// Validates everything and builds the runtime engine and organisation.
@@ -96,13 +95,20 @@ impl Config {
     }
 
     /// Loads and builds in one step, turning config errors into one readable error.
-    pub(crate) fn load_runtime(path: Option<&Path>, opts: &BuildOptions) -> anyhow::Result<Runtime> {
+    pub(crate) fn load_runtime(
+        path: Option<&Path>,
+        opts: &BuildOptions,
+    ) -> anyhow::Result<Runtime> {
         let cfg = Config::load(path)?;
         match cfg.build(opts) {
             Ok(rt) => Ok(rt),
             Err(errors) => bail!(
                 "invalid configuration:\n{}",
-                errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+                errors
+                    .iter()
+                    .map(|e| format!("  {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             ),
         }
     }

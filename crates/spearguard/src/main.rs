@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod inputs;
+mod labelled;
 mod offline;
 mod output;
 mod progress;

@@ -52,7 +52,8 @@ pub(crate) fn json_line(source: &str, message_id: Option<&str>, report: &Report)
         score: report.score,
         signals,
     };
-    serde_json::to_string(&r).unwrap_or_else(|e| format!("{{\"source\":{source:?},\"error\":\"{e}\"}}"))
+    serde_json::to_string(&r)
+        .unwrap_or_else(|e| format!("{{\"source\":{source:?},\"error\":\"{e}\"}}"))
 }
 
 /// The JSON object for a message that could not be read or parsed.
@@ -71,6 +72,10 @@ pub(crate) fn text_line(source: &str, report: &Report) -> String {
         "{source}\t{}\t{:.1}\t{}",
         report.verdict,
         report.score,
-        if signals.is_empty() { "-".to_string() } else { signals.join(",") }
+        if signals.is_empty() {
+            "-".to_string()
+        } else {
+            signals.join(",")
+        }
     )
 }

@@ -2,6 +2,7 @@
 //! [`AnalysersConfig`]. Adding an analyser touches this file, its own file and its cases file.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,8 @@ pub struct AnalysersConfig {
 pub struct BuildOptions {
     /// Classifier model file; overrides `[analysers.classifier] model`.
     pub model: Option<PathBuf>,
+    /// A model already in memory (cross-validation); overrides both of the above.
+    pub model_data: Option<Arc<crate::classifier::Model>>,
 }
 
 /// Builds every enabled analyser, reporting every configuration problem at once.

@@ -32,6 +32,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
 pub(crate) fn runtime(config: Option<&Path>, args: &EngineArgs) -> anyhow::Result<Runtime> {
     let opts = BuildOptions {
         model: args.model.clone(),
+        model_data: None,
     };
     let mut rt = Config::load_runtime(config, &opts)?;
     if !args.only.is_empty() {
@@ -44,7 +45,11 @@ pub(crate) fn runtime(config: Option<&Path>, args: &EngineArgs) -> anyhow::Resul
         if !unknown.is_empty() {
             bail!(
                 "--only: unknown analyser {}; analysers are {}",
-                unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 known.join(", ")
             );
         }

@@ -33,8 +33,12 @@ pub(crate) fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<u8> {
 
     let mut batch: Vec<Input> = Vec::with_capacity(BATCH);
     let flush = |batch: &mut Vec<Input>, out: &mut dyn Write, outcome: &mut Outcome| {
-        let lines: Vec<(String, bool, bool)> =
-            pool.install(|| batch.par_iter().map(|i| scan_one(&rt, i, args.json)).collect());
+        let lines: Vec<(String, bool, bool)> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|i| scan_one(&rt, i, args.json))
+                .collect()
+        });
         for (line, error, blocked) in lines {
             let _ = writeln!(out, "{line}");
             outcome.errors += usize::from(error);
@@ -45,7 +49,11 @@ pub(crate) fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<u8> {
 
     if args.paths.len() == 1 && args.paths[0] == Path::new("-") {
         let stdin = std::io::stdin().lock();
-        batch.extend(inputs::read_from("-".to_string(), stdin, rt.limits.max_message_size));
+        batch.extend(inputs::read_from(
+            "-".to_string(),
+            stdin,
+            rt.limits.max_message_size,
+        ));
         flush(&mut batch, &mut out, &mut outcome);
     } else {
         let (sources, errors) = inputs::discover(&args.paths);

@@ -41,7 +41,10 @@ pub(crate) fn run(args: SignalsArgs, config: Option<&Path>) -> anyhow::Result<u8
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(EXIT_OK);
     }
-    println!("{:<34} {:<12} {:>7} {:>7}  DESCRIPTION", "NAME", "GROUP", "DEFAULT", "SCORE");
+    println!(
+        "{:<34} {:<12} {:>7} {:>7}  DESCRIPTION",
+        "NAME", "GROUP", "DEFAULT", "SCORE"
+    );
     for r in &rows {
         println!(
             "{:<34} {:<12} {:>7.2} {:>7.2}  {}",
