@@ -78,7 +78,17 @@ impl State {
             return;
         }
         let decoded = decode_entities(t);
-        let n = decoded.chars().filter(|c| !c.is_whitespace()).count();
+        // Zero-width and soft-hyphen padding (newsletters' hidden preview lines) is not text.
+        let n = decoded
+            .chars()
+            .filter(|c| {
+                !c.is_whitespace()
+                    && !matches!(
+                        c,
+                        '\u{200B}'..='\u{200D}' | '\u{AD}' | '\u{2060}' | '\u{FEFF}' | '\u{34F}'
+                    )
+            })
+            .count();
         if self.hidden_depth > 0 {
             self.out.facts.hidden_chars += n;
             return;
@@ -291,7 +301,11 @@ fn decode_entities(t: &str) -> std::borrow::Cow<'_, str> {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest.get(..12).and_then(|h| h.find(';'));
+        let window = (1..=12.min(rest.len()))
+            .rev()
+            .find(|&n| rest.is_char_boundary(n))
+            .unwrap_or(0);
+        let end = rest.get(..window).and_then(|h| h.find(';'));
         let decoded = end.and_then(|e| entity(&rest[1..e]).map(|c| (c, e + 1)));
         match decoded {
             Some((c, len)) => {
@@ -404,6 +418,12 @@ mod tests {
         assert_eq!(e.facts.forms, 1);
         assert_eq!(e.base.as_deref(), Some("http://b.example/"));
         assert!(e.text.contains("&あ"));
+    }
+
+    #[test]
+    fn entity_at_the_end_of_text_is_decoded() {
+        let e = extract("<p>a&nbsp;b&amp;</p>", 1000, 10);
+        assert_eq!(e.text.trim(), "a b&");
     }
 
     #[test]
