@@ -445,3 +445,44 @@ fn finish_links(msg: &mut Message, limits: &Limits) {
         msg.anomalies.push(Anomaly::TooManyLinks);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Message {
+        let path = format!("{}/../../fixtures/messages/{name}", env!("CARGO_MANIFEST_DIR"));
+        let raw = std::fs::read(&path).expect("fixture exists");
+        Message::parse(&raw, &Limits::default()).expect("fixture parses")
+    }
+
+    #[test]
+    fn iso_2022_jp_headers_and_body_are_decoded() {
+        let m = fixture("ja-iso2022jp-notice.eml");
+        assert_eq!(m.subject, "会議のご案内");
+        assert_eq!(m.from.as_ref().and_then(|f| f.name.as_deref()), Some("山田"));
+        assert!(m.text.contains("お世話になっております"), "{:?}", m.text);
+    }
+
+    #[test]
+    fn cp932_label_is_decoded_as_shift_jis() {
+        let m = fixture("ja-cp932-label.eml");
+        assert!(m.text.contains("年金の手続き"), "{:?}", m.text);
+    }
+
+    #[test]
+    fn rich_message_yields_links_from_html_and_pdf() {
+        let m = fixture("multipart-html-attachment.eml");
+        let origins: Vec<_> = m.links.iter().map(|l| l.origin).collect();
+        assert!(origins.contains(&LinkOrigin::Anchor));
+        assert!(origins.contains(&LinkOrigin::FormAction));
+        assert!(origins.contains(&LinkOrigin::Pdf), "{:?}", m.links);
+        let anchor = m.links.iter().find(|l| l.origin == LinkOrigin::Anchor).expect("anchor");
+        assert_eq!(anchor.text.as_deref(), Some("https://www.bank.example/"));
+        assert_eq!(anchor.domain().map(|d| d.registrable()), Some("bank-secure.example"));
+        assert_eq!(m.attachments.len(), 1);
+        assert!(m.html.iter().any(|h| h.password_input));
+        assert!(m.text.contains("Dear customer"));
+        assert!(m.subject.ends_with("account notice"));
+    }
+}
