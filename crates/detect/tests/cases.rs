@@ -10,6 +10,8 @@
 //!   `direction: outbound`
 //! - `org-domains: example.org, example.net`, `protected: PayPal, Example Bank`,
 //!   `staff: Taro Yamada, Hanako Sato`
+//! - `config: key = value` — TOML for this analyser's `[analysers.<id>]` section, for
+//!   behaviour the default config does not switch on (e.g. `trusted_authserv_ids = ["mx.example.org"]`)
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -151,6 +153,20 @@ fn run_file(path: &Path) -> Vec<String> {
             received_at,
             org: &org,
         };
+        let configured;
+        let analyser = match d.get("config") {
+            None => analyser,
+            Some(section) => {
+                let cfg: AnalysersConfig = toml::from_str(&format!("[{id}]\n{section}"))
+                    .unwrap_or_else(|e| panic!("{id}: {}: bad config: {e}", case.title));
+                configured = analysers::build(&cfg, &BuildOptions::default())
+                    .unwrap_or_else(|e| panic!("{id}: {}: config errors {e:?}", case.title));
+                configured
+                    .iter()
+                    .find(|a| a.id() == id)
+                    .unwrap_or_else(|| panic!("{id}: {}: analyser disabled", case.title))
+            }
+        };
         let got = match analyser.analyse(&msg, &cx) {
             Ok(s) => s,
             Err(e) => {
@@ -208,7 +224,7 @@ fn run_file(path: &Path) -> Vec<String> {
 }
 
 /// Analysers whose behaviour depends on trained data rather than on one message; they are
-/// covered by their own tests (`tests/classifier.rs`).
+/// covered by their own tests (the classifier's unit tests and `spearguard` CLI tests).
 const NO_CASES: &[&str] = &["classifier"];
 
 #[test]

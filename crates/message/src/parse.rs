@@ -451,7 +451,10 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Message {
-        let path = format!("{}/../../fixtures/messages/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../fixtures/messages/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let raw = std::fs::read(&path).expect("fixture exists");
         Message::parse(&raw, &Limits::default()).expect("fixture parses")
     }
@@ -460,7 +463,10 @@ mod tests {
     fn iso_2022_jp_headers_and_body_are_decoded() {
         let m = fixture("ja-iso2022jp-notice.eml");
         assert_eq!(m.subject, "会議のご案内");
-        assert_eq!(m.from.as_ref().and_then(|f| f.name.as_deref()), Some("山田"));
+        assert_eq!(
+            m.from.as_ref().and_then(|f| f.name.as_deref()),
+            Some("山田")
+        );
         assert!(m.text.contains("お世話になっております"), "{:?}", m.text);
     }
 
@@ -477,9 +483,16 @@ mod tests {
         assert!(origins.contains(&LinkOrigin::Anchor));
         assert!(origins.contains(&LinkOrigin::FormAction));
         assert!(origins.contains(&LinkOrigin::Pdf), "{:?}", m.links);
-        let anchor = m.links.iter().find(|l| l.origin == LinkOrigin::Anchor).expect("anchor");
+        let anchor = m
+            .links
+            .iter()
+            .find(|l| l.origin == LinkOrigin::Anchor)
+            .expect("anchor");
         assert_eq!(anchor.text.as_deref(), Some("https://www.bank.example/"));
-        assert_eq!(anchor.domain().map(|d| d.registrable()), Some("bank-secure.example"));
+        assert_eq!(
+            anchor.domain().map(|d| d.registrable()),
+            Some("bank-secure.example")
+        );
         assert_eq!(m.attachments.len(), 1);
         assert!(m.html.iter().any(|h| h.password_input));
         assert!(m.text.contains("Dear customer"));

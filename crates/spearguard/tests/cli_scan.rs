@@ -10,7 +10,9 @@ fn bin() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/messages").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/messages")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -28,23 +30,43 @@ fn json_lines(out: &Output) -> Vec<serde_json::Value> {
 fn credential_lure_is_blocked_with_explained_signals_and_exit_1() {
     let f = fixture("phish-credential-lure.eml");
     let out = run(&["scan", "--json", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     let r = &lines[0];
     assert_eq!(r["source"], f.to_str().unwrap());
     assert_eq!(r["message_id"], "lure-1@mail.gmail.com");
-    assert!(matches!(r["verdict"].as_str(), Some("quarantine" | "reject")), "{r}");
+    assert!(
+        matches!(r["verdict"].as_str(), Some("quarantine" | "reject")),
+        "{r}"
+    );
     let signals = r["signals"].as_array().expect("signals array");
     let total: f64 = signals.iter().map(|s| s["score"].as_f64().unwrap()).sum();
-    assert!((total - r["score"].as_f64().unwrap()).abs() < 0.05, "score is the sum of signals");
+    assert!(
+        (total - r["score"].as_f64().unwrap()).abs() < 0.05,
+        "score is the sum of signals"
+    );
     for s in signals {
         assert!(!s["name"].as_str().unwrap().is_empty());
-        assert!(!s["detail"].as_str().unwrap().is_empty(), "every signal explains itself: {s}");
+        assert!(
+            !s["detail"].as_str().unwrap().is_empty(),
+            "every signal explains itself: {s}"
+        );
     }
-    let names: Vec<&str> = signals.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = signals
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     for expected in ["LINK_TEXT_HOST_MISMATCH", "LINK_IP_HOST", "FROM_FREEMAIL"] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
 }
 
@@ -52,7 +74,12 @@ fn credential_lure_is_blocked_with_explained_signals_and_exit_1() {
 fn ordinary_mail_is_delivered_and_exit_0() {
     let f = fixture("plain-colleague.eml");
     let out = run(&["scan", "--json", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r = &json_lines(&out)[0];
     assert_eq!(r["verdict"], "deliver", "{r}");
 }
@@ -64,13 +91,22 @@ fn text_output_has_one_line_per_message_with_source_verdict_score_signals() {
     let text = String::from_utf8_lossy(&out.stdout);
     let n_files = std::fs::read_dir(&dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml")
+        })
         .count();
     assert_eq!(text.lines().count(), n_files, "{text}");
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), 4, "{line}");
-        assert!(["deliver", "tag", "quarantine", "reject"].contains(&cols[1]), "{line}");
+        assert!(
+            ["deliver", "tag", "quarantine", "reject"].contains(&cols[1]),
+            "{line}"
+        );
         cols[2].parse::<f32>().expect("score column");
     }
 }
@@ -96,7 +132,12 @@ fn mbox_messages_are_labelled_path_hash_n() {
 #[test]
 fn unreadable_input_is_an_error_line_and_exit_2_but_others_are_scanned() {
     let good = fixture("plain-colleague.eml");
-    let out = run(&["scan", "--json", "/nonexistent/spearguard-test.eml", good.to_str().unwrap()]);
+    let out = run(&[
+        "scan",
+        "--json",
+        "/nonexistent/spearguard-test.eml",
+        good.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
@@ -110,11 +151,15 @@ fn hostile_inputs_get_a_verdict_or_a_clear_error_never_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let mut deep = String::from("From: a@example.org\r\nMIME-Version: 1.0\r\n");
     for i in 0..1000 {
-        deep.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
+        deep.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
     }
     deep.push_str("Content-Type: text/plain\r\n\r\nhttp://x.example/a.exe\r\n");
     std::fs::write(dir.path().join("deep.eml"), deep).unwrap();
-    let binary: Vec<u8> = (0..65536u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let binary: Vec<u8> = (0..65536u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(dir.path().join("binary.eml"), binary).unwrap();
     let full = std::fs::read(fixture("phish-credential-lure.eml")).unwrap();
     std::fs::write(dir.path().join("truncated.eml"), &full[..full.len() / 2]).unwrap();
@@ -126,8 +171,14 @@ fn hostile_inputs_get_a_verdict_or_a_clear_error_never_a_crash() {
     for l in &lines {
         assert!(l["verdict"].is_string() || l["error"].is_string(), "{l}");
     }
-    let empty = lines.iter().find(|l| l["source"].as_str().unwrap().ends_with("empty.eml")).unwrap();
-    assert!(empty["error"].as_str().unwrap().contains("empty"), "{empty}");
+    let empty = lines
+        .iter()
+        .find(|l| l["source"].as_str().unwrap().ends_with("empty.eml"))
+        .unwrap();
+    assert!(
+        empty["error"].as_str().unwrap().contains("empty"),
+        "{empty}"
+    );
 }
 
 #[test]
@@ -136,7 +187,13 @@ fn signals_lists_every_analysers_signals_with_scores() {
     assert!(out.status.success());
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
-    for n in ["CLASSIFIER_PHISH", "FROM_FREEMAIL", "LINK_EXECUTABLE", "CONTENT_URGENCY", "ATTACHMENT_EXECUTABLE"] {
+    for n in [
+        "CLASSIFIER_PHISH",
+        "FROM_FREEMAIL",
+        "LINK_EXECUTABLE",
+        "CONTENT_URGENCY",
+        "ATTACHMENT_EXECUTABLE",
+    ] {
         assert!(names.contains(&n), "{n} not listed");
     }
     for r in &rows {
@@ -175,10 +232,18 @@ fn default_config_checks_clean_and_show_round_trips() {
     let example = dir.path().join("example.toml");
     std::fs::write(&example, &out.stdout).unwrap();
     let out = run(&["config", "check", example.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown = run(&["--config", example.to_str().unwrap(), "config", "show"]);
     let defaults = run(&["config", "show"]);
-    assert_eq!(shown.stdout, defaults.stdout, "the example config must equal the defaults");
+    assert_eq!(
+        shown.stdout, defaults.stdout,
+        "the example config must equal the defaults"
+    );
 }
 
 #[test]

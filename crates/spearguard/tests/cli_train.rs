@@ -53,7 +53,11 @@ fn train_then_scan_and_eval_use_the_model() {
         .arg(&model)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("60 malicious and 60 benign"), "{said}");
 
@@ -63,7 +67,14 @@ fn train_then_scan_and_eval_use_the_model() {
         "From: x@lure.example.net\r\nSubject: claim your prize reward today\r\n\r\nconfirm your wallet seed phrase\r\n",
     )
     .unwrap();
-    let out = bin().arg("scan").arg("--json").arg("--model").arg(&model).arg(&probe).output().unwrap();
+    let out = bin()
+        .arg("scan")
+        .arg("--json")
+        .arg("--model")
+        .arg(&model)
+        .arg(&probe)
+        .output()
+        .unwrap();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let phish = r["signals"]
         .as_array()
@@ -71,7 +82,13 @@ fn train_then_scan_and_eval_use_the_model() {
         .iter()
         .find(|s| s["name"] == "CLASSIFIER_PHISH")
         .unwrap_or_else(|| panic!("classifier silent: {r}"));
-    assert!(phish["detail"].as_str().unwrap().contains("strongest features"), "{phish}");
+    assert!(
+        phish["detail"]
+            .as_str()
+            .unwrap()
+            .contains("strongest features"),
+        "{phish}"
+    );
 
     let out = bin()
         .args(["eval", "--json", "--model"])
@@ -82,11 +99,21 @@ fn train_then_scan_and_eval_use_the_model() {
         .arg(&good)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(e["classes"]["malicious"]["messages"], 60);
     assert_eq!(e["classes"]["benign"]["blocked_share"], 0.0, "{e}");
-    assert!(e["signals"]["CLASSIFIER_PHISH"]["malicious"].as_f64().unwrap() > 0.9, "{e}");
+    assert!(
+        e["signals"]["CLASSIFIER_PHISH"]["malicious"]
+            .as_f64()
+            .unwrap()
+            > 0.9,
+        "{e}"
+    );
 }
 
 #[test]

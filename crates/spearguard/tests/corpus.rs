@@ -26,12 +26,18 @@ fn eval(extra: &[&str]) -> serde_json::Value {
         .args(extra)
         .output()
         .expect("run spearguard eval");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("eval JSON")
 }
 
 fn share(e: &serde_json::Value, class: &str) -> f64 {
-    e["classes"][class]["blocked_share"].as_f64().expect("blocked_share")
+    e["classes"][class]["blocked_share"]
+        .as_f64()
+        .expect("blocked_share")
 }
 
 #[test]
@@ -42,7 +48,11 @@ fn corpus_bars_with_cross_validated_classifier() {
     }
     let e = eval(&["--folds", "5"]);
     let (phish, ham) = (share(&e, "malicious"), share(&e, "benign"));
-    eprintln!("cross-validated: phishing blocked {:.2}%, ham blocked {:.2}%", phish * 100.0, ham * 100.0);
+    eprintln!(
+        "cross-validated: phishing blocked {:.2}%, ham blocked {:.2}%",
+        phish * 100.0,
+        ham * 100.0
+    );
     assert_eq!(e["classes"]["malicious"]["errors"], 0);
     assert_eq!(e["classes"]["benign"]["errors"], 0);
     assert!(phish >= 0.90, "phishing blocked {phish:.4} < 0.90");
@@ -57,7 +67,11 @@ fn corpus_rules_alone_never_block_much_ham() {
     }
     let e = eval(&[]);
     let (phish, ham) = (share(&e, "malicious"), share(&e, "benign"));
-    eprintln!("rules alone: phishing blocked {:.2}%, ham blocked {:.2}%", phish * 100.0, ham * 100.0);
+    eprintln!(
+        "rules alone: phishing blocked {:.2}%, ham blocked {:.2}%",
+        phish * 100.0,
+        ham * 100.0
+    );
     assert!(ham <= 0.005, "rules alone block {ham:.4} of ham");
     assert!(phish > 0.2, "rules alone block only {phish:.4} of phishing");
 }
