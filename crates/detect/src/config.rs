@@ -56,7 +56,7 @@ impl Default for DetectConfig {
         let group = |max_score| GroupConfig { max_score };
         DetectConfig {
             tag_at: 5.0,
-            quarantine_at: 10.0,
+            quarantine_at: 9.0,
             reject_at: 25.0,
             scores: BTreeMap::new(),
             groups: BTreeMap::from([

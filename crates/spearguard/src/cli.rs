@@ -118,6 +118,10 @@ pub(crate) struct EvalArgs {
     /// One JSON object instead of tables.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Also write every message's result (source, class, verdict, score, signals) as JSON
+    /// lines to this file, for analysing misses and false positives.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) results: Option<std::path::PathBuf>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

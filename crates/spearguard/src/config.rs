@@ -123,3 +123,55 @@ pub(crate) struct Runtime {
     /// Parser limits.
     pub(crate) limits: Limits,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key path in a TOML tree ("detect.groups.links.max_score"; arrays by index).
+    fn key_paths(v: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    out.push(p.clone());
+                    key_paths(v, &p, out);
+                }
+            }
+            toml::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    key_paths(v, &format!("{prefix}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn example_config_has_every_key_with_the_default_value() {
+        let example: toml::Value = toml::from_str(EXAMPLE).expect("example parses as TOML");
+        let defaults = toml::Value::try_from(Config::default()).expect("defaults serialise");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        key_paths(&example, "", &mut a);
+        key_paths(&defaults, "", &mut b);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "run `python3 scripts/gen-example-config.py`");
+        let parsed: Config = toml::from_str(EXAMPLE).expect("example is a valid config");
+        assert!(
+            parsed == Config::default(),
+            "config/spearguard.example.toml values differ from Config::default(): \
+             run `python3 scripts/gen-example-config.py`"
+        );
+    }
+
+    #[test]
+    fn empty_file_is_the_default_config() {
+        let cfg: Config = toml::from_str("").expect("empty config");
+        assert!(cfg.build(&BuildOptions::default()).is_ok());
+    }
+}

@@ -26,14 +26,14 @@ const WORK: &[&str] = &[
 ];
 
 fn write_set(dir: &Path, phrases: &[&str], host: &str, n: usize) {
-    std::fs::create_dir_all(dir).unwrap();
+    std::fs::create_dir_all(dir).expect("create dir");
     for i in 0..n {
         let a = phrases[i % phrases.len()];
         let b = phrases[(i * 3 + 1) % phrases.len()];
         let msg = format!(
             "From: sender{i}@{host}\r\nTo: staff@example.org\r\nSubject: {a}\r\nMessage-ID: <m{i}@{host}>\r\n\r\nHello,\r\n{a}.\r\n{b}.\r\nSee https://www.{host}/page{i}\r\n"
         );
-        std::fs::write(dir.join(format!("{i:03}.eml")), msg).unwrap();
+        std::fs::write(dir.join(format!("{i:03}.eml")), msg).expect("write message");
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use rayon::prelude::*;
 use serde::Serialize;
 use sg_detect::{BuildOptions, Report, Verdict};
@@ -59,6 +60,9 @@ pub(crate) fn run(args: EvalArgs, config: Option<&Path>) -> anyhow::Result<u8> {
             scan_all(&rt, &samples, |_| true)
         }
     };
+    if let Some(path) = &args.results {
+        write_results(path, &samples, &reports)?;
+    }
     let eval = summarise(&samples, &reports, args.folds);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&eval)?);
@@ -66,6 +70,38 @@ pub(crate) fn run(args: EvalArgs, config: Option<&Path>) -> anyhow::Result<u8> {
         print_tables(&eval);
     }
     Ok(EXIT_OK)
+}
+
+/// Writes one JSON line per message: the scan result plus its class.
+fn write_results(
+    path: &Path,
+    samples: &[Sample],
+    reports: &[Option<Report>],
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("creating results file {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    for (s, r) in samples.iter().zip(reports) {
+        let line =
+            match (r, &s.message) {
+                (Some(r), Ok(msg)) => {
+                    let mut v: serde_json::Value = serde_json::from_str(
+                        &crate::output::json_line(&s.source, msg.message_id.as_deref(), r),
+                    )?;
+                    v["class"] = s.class.name().into();
+                    v.to_string()
+                }
+                (_, Err(e)) => {
+                    serde_json::json!({"source": s.source, "class": s.class.name(), "error": e})
+                        .to_string()
+                }
+                (None, Ok(_)) => continue,
+            };
+        writeln!(w, "{line}").with_context(|| format!("writing {}", path.display()))?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Which fold a message belongs to: a stable hash of its source.

@@ -348,6 +348,16 @@ pub fn extension_kind(name: &str) -> ExtKind {
         .map_or(ExtKind::Other, |(_, ext)| classify_ext(ext))
 }
 
+/// The last extension of a file name, lowercased, cleaned as for [`extension_kind`]
+/// (`"Scan.PDF.exe. "` gives `"exe"`); `None` without one.
+pub fn last_extension(name: &str) -> Option<String> {
+    let clean = clean_name(name);
+    clean
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_lowercase())
+        .filter(|ext| !ext.is_empty())
+}
+
 fn classify_ext(ext: &str) -> ExtKind {
     let ext = ext.to_ascii_lowercase();
     EXTENSIONS
@@ -401,9 +411,12 @@ pub fn double_extension(name: &str) -> Option<(String, String)> {
 }
 
 /// Whether the name contains a bidi control (RTLO U+202E and friends) that can reorder how it
-/// is displayed, e.g. `invoice\u{202E}fdp.exe` shown as `invoiceexe.pdf`.
+/// is displayed, e.g. `invoice\u{202E}fdp.exe` shown as `invoiceexe.pdf`. Only embeddings,
+/// overrides and isolates count: the marks (LRM, RLM, ALM) cannot reverse a run of Latin
+/// letters, and right-to-left file names use them legitimately.
 pub fn has_bidi_override(name: &str) -> bool {
-    name.chars().any(is_bidi_control)
+    name.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
 }
 
 #[cfg(test)]
@@ -587,6 +600,18 @@ mod tests {
     }
 
     #[test]
+    fn last_extension_cleans_like_windows() {
+        assert_eq!(last_extension("Scan.PDF.exe. ").as_deref(), Some("exe"));
+        assert_eq!(last_extension("dir/a.tar.GZ").as_deref(), Some("gz"));
+        assert_eq!(
+            last_extension("invoice\u{202E}fdp.exe").as_deref(),
+            Some("exe")
+        );
+        assert_eq!(last_extension("README"), None);
+        assert_eq!(last_extension("trailing."), None);
+    }
+
+    #[test]
     fn double_extension_positive() {
         let cases = [
             ("scan.pdf.exe", ("pdf", "exe")),
@@ -630,7 +655,11 @@ mod tests {
     fn bidi_detection() {
         assert!(has_bidi_override("invoice\u{202E}fdp.exe"));
         assert!(has_bidi_override("a\u{2066}b"));
-        assert!(has_bidi_override("a\u{200F}b"));
+        assert!(has_bidi_override("a\u{2067}b\u{2069}"));
+        assert!(
+            !has_bidi_override("\u{05E9}\u{200F}.pdf"),
+            "RLM cannot reorder Latin text"
+        );
         assert!(!has_bidi_override("invoice.pdf"));
         assert!(!has_bidi_override("請求書.pdf"));
     }

@@ -44,7 +44,7 @@ pub static CONTENT_URGENCY: SignalDef = SignalDef {
 /// HTML text hidden from the reader.
 pub static CONTENT_HIDDEN_TEXT: SignalDef = SignalDef {
     name: "CONTENT_HIDDEN_TEXT",
-    score: 2.5,
+    score: 3.5,
     group: Group::Content,
     description: "HTML hides a large amount of text from the reader, as filter-poisoning lures do",
 };
@@ -65,7 +65,7 @@ pub static CONTENT_IMAGE_ONLY: SignalDef = SignalDef {
 /// Almost no text, but a button.
 pub static CONTENT_SHORT_WITH_LINK: SignalDef = SignalDef {
     name: "CONTENT_SHORT_WITH_LINK",
-    score: 1.0,
+    score: 1.5,
     group: Group::Content,
     description: "Message has almost no text around an HTML link to click",
 };

@@ -63,7 +63,7 @@ pub static LINK_CONFUSABLE_HOST: SignalDef = SignalDef {
 /// A URL shortener hides the destination.
 pub static LINK_SHORTENER: SignalDef = SignalDef {
     name: "LINK_SHORTENER",
-    score: 1.5,
+    score: 2.0,
     group: Group::Links,
     description: "A link goes through a URL shortener, which hides its destination",
 };
@@ -105,21 +105,21 @@ pub static LINK_FORM_EXTERNAL: SignalDef = SignalDef {
 /// Every link goes to domains unrelated to the sender.
 pub static LINK_UNRELATED_DOMAIN: SignalDef = SignalDef {
     name: "LINK_UNRELATED_DOMAIN",
-    score: 0.5,
+    score: 1.0,
     group: Group::Links,
     description: "Every link hiding its target goes to a few (by default at most two) domains unrelated to the sender's",
 };
 /// A page on a free hosting, serverless, storage or form service.
 pub static LINK_FREE_HOSTING: SignalDef = SignalDef {
     name: "LINK_FREE_HOSTING",
-    score: 2.0,
+    score: 3.0,
     group: Group::Links,
     description: "A link goes to a page on a free hosting, cloud storage, serverless or form service",
 };
 /// A link host under a top-level domain dominated by abuse.
 pub static LINK_SUSPICIOUS_TLD: SignalDef = SignalDef {
     name: "LINK_SUSPICIOUS_TLD",
-    score: 1.0,
+    score: 1.5,
     group: Group::Links,
     description: "A link host is under a top-level domain where most registrations are abusive",
 };

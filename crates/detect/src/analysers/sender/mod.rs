@@ -66,7 +66,7 @@ pub static REPLY_TO_DIVERTS: SignalDef = SignalDef {
 /// Replies go to free mail although the sender is not free mail.
 pub static REPLY_TO_FREEMAIL: SignalDef = SignalDef {
     name: "REPLY_TO_FREEMAIL",
-    score: 2.5,
+    score: 3.0,
     group: Group::Sender,
     description: "Reply-To is a free-mail address while From is not",
 };
