@@ -126,117 +126,107 @@ pub(crate) fn extract(html: &str, max_text: usize, max_links: usize) -> Extracte
 }
 
 fn run(html: &str, state: &Shared) -> Result<(), lol_html::errors::RewritingError> {
-    let (s1, s2, s3, s4, s5, s6, s7, s8, s9) = (
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-    );
+    // One `*` handler dispatching on the tag name: cheaper than lol_html evaluating a
+    // selector program per element for each of a dozen selectors.
+    let on_element = state.clone();
+    let on_text = state.clone();
     let settings = Settings::new()
         .with_adjust_charset_on_meta_tag(false)
         .with_encoding(AsciiCompatibleEncoding::utf_8())
-        .append_element_content_handler(element!(
-            "script, style, head, title, noscript, template",
-            move |el: &mut Element| {
-                if el.tag_name() == "script" {
-                    s1.borrow_mut().out.facts.scripts += 1;
-                }
-                push_depth(el, &s1, |s| &mut s.skip_depth)
-            }
-        ))
-        .append_element_content_handler(element!("[style], [hidden]", move |el: &mut Element| {
-            if is_hidden(el) {
-                push_depth(el, &s2, |s| &mut s.hidden_depth)?;
-            }
-            Ok(())
+        .append_element_content_handler(element!("*", move |el: &mut Element| {
+            on_start_tag(el, &on_element)
         }))
-        .append_element_content_handler(element!("a, area", move |el: &mut Element| {
-            let mut st = s3.borrow_mut();
-            st.close_anchor();
-            if let Some(href) = el.get_attribute("href") {
-                if el.tag_name() == "area" || !el.can_have_content() {
-                    st.push_link(href, LinkOrigin::Anchor, None);
-                } else {
-                    st.anchor = Some((href, String::new()));
-                    drop(st);
-                    let s = s3.clone();
-                    el.on_end_tag(end_tag!(move |_| {
-                        s.borrow_mut().close_anchor();
-                        Ok(())
-                    }))?;
-                }
-            }
+        .append_document_content_handler(lol_html::doc_text!(move |t: &mut TextChunk| {
+            on_text.borrow_mut().on_text(t.as_str());
             Ok(())
-        }))
-        .append_element_content_handler(element!("[src]", move |el: &mut Element| {
-            if let Some(src) = el.get_attribute("src") {
-                s4.borrow_mut().push_link(src, LinkOrigin::Src, None);
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!("form", move |el: &mut Element| {
-            let mut st = s5.borrow_mut();
-            st.out.facts.forms += 1;
-            if let Some(action) = el.get_attribute("action") {
-                st.push_link(action, LinkOrigin::FormAction, None);
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!("input", move |el: &mut Element| {
-            let is_password = el
-                .get_attribute("type")
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("password"));
-            if is_password {
-                s6.borrow_mut().out.facts.password_input = true;
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!("meta[http-equiv]", move |el: &mut Element| {
-            let refresh = el
-                .get_attribute("http-equiv")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh"));
-            if refresh && let Some(target) = el.get_attribute("content").and_then(refresh_target) {
-                s7.borrow_mut()
-                    .push_link(target, LinkOrigin::MetaRefresh, None);
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!("base[href], img", move |el: &mut Element| {
-            let mut st = s8.borrow_mut();
-            if el.tag_name() == "img" {
-                st.out.facts.images += 1;
-            } else if let Some(href) = el.get_attribute("href") {
-                st.out.base = Some(href.clone());
-                st.push_link(href, LinkOrigin::Base, None);
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!(
-            "br, p, div, tr, li, td, h1, h2, h3, h4, h5, h6, table, blockquote",
-            move |el: &mut Element| {
-                let mut st = s9.borrow_mut();
-                if st.skip_depth == 0 && st.hidden_depth == 0 {
-                    let sep = if el.tag_name() == "td" { " " } else { "\n" };
-                    st.out.text.push_str(sep);
-                }
-                Ok(())
-            }
-        ))
-        .append_document_content_handler(lol_html::doc_text!({
-            let s = state.clone();
-            move |t: &mut TextChunk| {
-                s.borrow_mut().on_text(t.as_str());
-                Ok(())
-            }
         }));
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
     rewriter.write(html.as_bytes())?;
     rewriter.end()
+}
+
+/// Everything the extractor does at a start tag.
+fn on_start_tag(el: &mut Element, state: &Shared) -> lol_html::HandlerResult {
+    let tag = el.tag_name();
+    match tag.as_str() {
+        "script" | "style" | "head" | "title" | "noscript" | "template" => {
+            if tag == "script" {
+                state.borrow_mut().out.facts.scripts += 1;
+            }
+            return push_depth(el, state, |s| &mut s.skip_depth);
+        }
+        "a" | "area" => on_anchor(el, state, tag == "area")?,
+        "form" => {
+            let mut st = state.borrow_mut();
+            st.out.facts.forms += 1;
+            if let Some(action) = el.get_attribute("action") {
+                st.push_link(action, LinkOrigin::FormAction, None);
+            }
+        }
+        "input" => {
+            let is_password = el
+                .get_attribute("type")
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("password"));
+            if is_password {
+                state.borrow_mut().out.facts.password_input = true;
+            }
+        }
+        "meta" => {
+            let refresh = el
+                .get_attribute("http-equiv")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh"));
+            if refresh && let Some(target) = el.get_attribute("content").and_then(refresh_target) {
+                state
+                    .borrow_mut()
+                    .push_link(target, LinkOrigin::MetaRefresh, None);
+            }
+        }
+        "base" => {
+            if let Some(href) = el.get_attribute("href") {
+                let mut st = state.borrow_mut();
+                st.out.base = Some(href.clone());
+                st.push_link(href, LinkOrigin::Base, None);
+            }
+        }
+        "img" => state.borrow_mut().out.facts.images += 1,
+        "br" | "p" | "div" | "tr" | "li" | "td" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+        | "table" | "blockquote" => {
+            let mut st = state.borrow_mut();
+            if st.skip_depth == 0 && st.hidden_depth == 0 {
+                st.out.text.push_str(if tag == "td" { " " } else { "\n" });
+            }
+        }
+        _ => {}
+    }
+    if el.has_attribute("src")
+        && let Some(src) = el.get_attribute("src")
+    {
+        state.borrow_mut().push_link(src, LinkOrigin::Src, None);
+    }
+    if (el.has_attribute("style") || el.has_attribute("hidden")) && is_hidden(el) {
+        push_depth(el, state, |s| &mut s.hidden_depth)?;
+    }
+    Ok(())
+}
+
+/// `<a href>` (text collected until `</a>`) and `<area href>`.
+fn on_anchor(el: &mut Element, state: &Shared, is_area: bool) -> lol_html::HandlerResult {
+    let mut st = state.borrow_mut();
+    st.close_anchor();
+    let Some(href) = el.get_attribute("href") else {
+        return Ok(());
+    };
+    if is_area || !el.can_have_content() {
+        st.push_link(href, LinkOrigin::Anchor, None);
+        return Ok(());
+    }
+    st.anchor = Some((href, String::new()));
+    drop(st);
+    let s = state.clone();
+    el.on_end_tag(end_tag!(move |_| {
+        s.borrow_mut().close_anchor();
+        Ok(())
+    }))
 }
 
 /// Increments a depth counter until the element's end tag.

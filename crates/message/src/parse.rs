@@ -47,7 +47,7 @@ impl Message {
             size: raw.len(),
             ..Message::default()
         };
-        let Some(parsed) = MessageParser::default().parse(raw) else {
+        let Some(parsed) = parser().parse(raw) else {
             msg.anomalies.push(Anomaly::NoHeaders);
             let text = String::from_utf8_lossy(raw.get(..limits.max_text_bytes).unwrap_or(raw));
             msg.text = text.into_owned();
@@ -63,6 +63,12 @@ impl Message {
         finish_links(&mut msg, limits);
         Ok(msg)
     }
+}
+
+/// The mail-parser instance, built once: building one allocates a table of header parsers.
+fn parser() -> &'static MessageParser {
+    static PARSER: std::sync::OnceLock<MessageParser> = std::sync::OnceLock::new();
+    PARSER.get_or_init(MessageParser::default)
 }
 
 /// Drops a leading mbox envelope line ("From addr date"), which is not a header.

@@ -48,17 +48,24 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     for m in messages.iter().take(50) {
         let _ = offline::analyse(&rt, m);
     }
-    let stages = vec![
-        measure("mail-parser only", &messages, rounds, |m| {
-            std::hint::black_box(parser.parse(m.as_slice()).map(|p| p.parts.len()));
-        }),
-        measure("parse-only (Message::parse)", &messages, rounds, |m| {
-            std::hint::black_box(Message::parse(m, &rt.limits).map(|p| p.links.len()).ok());
-        }),
-        measure("full analysis", &messages, rounds, |m| {
-            std::hint::black_box(offline::analyse(&rt, m).map(|(_, r)| r.score).ok());
-        }),
+    // Stages alternate within each round, so a change in the machine's load during the run
+    // hits every stage alike and the ratios stay meaningful.
+    let mut stages = [
+        Stage::new("mail-parser only"),
+        Stage::new("parse-only (Message::parse)"),
+        Stage::new("full analysis"),
     ];
+    for _ in 0..rounds {
+        stages[0].add(measure(&messages, |m| {
+            std::hint::black_box(parser.parse(m.as_slice()).map(|p| p.parts.len()));
+        }));
+        stages[1].add(measure(&messages, |m| {
+            std::hint::black_box(Message::parse(m, &rt.limits).map(|p| p.links.len()).ok());
+        }));
+        stages[2].add(measure(&messages, |m| {
+            std::hint::black_box(offline::analyse(&rt, m).map(|(_, r)| r.score).ok());
+        }));
+    }
     let parse = &stages[1];
     let full = &stages[2];
     let ratio = full.messages_per_s / parse.messages_per_s;
@@ -90,33 +97,41 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     Ok(EXIT_OK)
 }
 
-fn measure(
-    name: &'static str,
-    messages: &[Vec<u8>],
-    rounds: usize,
-    mut f: impl FnMut(&Vec<u8>),
-) -> Stage {
+impl Stage {
+    fn new(name: &'static str) -> Stage {
+        Stage {
+            name,
+            messages: 0,
+            wall_s: 0.0,
+            cpu_s: 0.0,
+            messages_per_s: 0.0,
+            cpu_us_per_message: 0.0,
+        }
+    }
+
+    /// Adds one pass (messages, wall time, CPU time) and updates the rates.
+    fn add(&mut self, (n, wall, cpu): (usize, Duration, Duration)) {
+        self.messages += n;
+        self.wall_s += wall.as_secs_f64();
+        self.cpu_s += cpu.as_secs_f64();
+        self.messages_per_s = self.messages as f64 / self.cpu_s.max(1e-9);
+        self.cpu_us_per_message = self.cpu_s * 1e6 / self.messages.max(1) as f64;
+    }
+}
+
+/// One pass over the messages: (count, wall time, thread CPU time).
+fn measure(messages: &[Vec<u8>], mut f: impl FnMut(&Vec<u8>)) -> (usize, Duration, Duration) {
     let cpu0 = thread_cpu_time();
     let t0 = Instant::now();
-    for _ in 0..rounds {
-        for m in messages {
-            f(m);
-        }
+    for m in messages {
+        f(m);
     }
     let wall = t0.elapsed();
     let cpu = thread_cpu_time()
         .zip(cpu0)
         .map(|(a, b)| a.saturating_sub(b))
         .unwrap_or(wall);
-    let n = messages.len() * rounds;
-    Stage {
-        name,
-        messages: n,
-        wall_s: wall.as_secs_f64(),
-        cpu_s: cpu.as_secs_f64(),
-        messages_per_s: n as f64 / cpu.as_secs_f64().max(1e-9),
-        cpu_us_per_message: cpu.as_secs_f64() * 1e6 / n as f64,
-    }
+    (messages.len(), wall, cpu)
 }
 
 /// CPU time this thread has used (Linux `/proc/thread-self/schedstat`), if available.
