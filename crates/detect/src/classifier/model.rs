@@ -318,11 +318,11 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// A small trained model: ids 1..=20 lean malicious, 101..=120 benign.
-    fn small_model() -> Model {
+    pub(in crate::classifier) fn small_model() -> Model {
         let mut ftrl = Ftrl::new(MIN_BITS, FtrlConfig::default());
         for round in 0..200u32 {
             let bad: Vec<u32> = (1..=20).filter(|i| (i + round) % 3 != 0).collect();

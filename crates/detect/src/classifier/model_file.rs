@@ -305,17 +305,7 @@ mod tests {
     /// Which error a corrupted file must produce.
     type Check = fn(&ModelError) -> bool;
 
-    /// A small trained model: ids 1..=20 lean malicious, 101..=120 benign.
-    fn small_model() -> Model {
-        let mut ftrl = Ftrl::new(MIN_BITS, FtrlConfig::default());
-        for round in 0..200u32 {
-            let bad: Vec<u32> = (1..=20).filter(|i| (i + round) % 3 != 0).collect();
-            let good: Vec<u32> = (101..=120).filter(|i| (i + round) % 3 != 0).collect();
-            ftrl.train_one(&bad, true);
-            ftrl.train_one(&good, false);
-        }
-        ftrl.finish()
-    }
+    use super::super::model::tests::small_model;
 
     fn bytes_of(model: &Model) -> Vec<u8> {
         let mut bytes = Vec::new();
