@@ -300,7 +300,6 @@ fn le_u64(b: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::model::{Ftrl, FtrlConfig};
 
     /// Which error a corrupted file must produce.
     type Check = fn(&ModelError) -> bool;
