@@ -18,3 +18,19 @@ pub(crate) fn bar(total: u64, what: &str) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// A bar over `total` items (messages), or a hidden one when stderr is not a terminal or
+/// the job is small.
+pub(crate) fn count_bar(total: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || total < 500 {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    let style = ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} messages ({per_sec}, eta {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    pb.set_style(style);
+    pb.set_message(what.to_string());
+    pb
+}

@@ -48,9 +48,9 @@ pub(crate) fn train(samples: &[Sample], epochs: usize, keep: impl Fn(&Sample) ->
         epochs: u32::try_from(epochs).unwrap_or(u32::MAX).max(1),
         ..TrainerConfig::default()
     });
-    let pb = progress::bar(samples.len() as u64 * 1000, "learning");
+    let pb = progress::count_bar(samples.len() as u64, "learning");
     for s in samples {
-        pb.inc(1000);
+        pb.inc(1);
         let Ok(msg) = &s.message else { continue };
         if s.class == Class::Spam || !keep(s) {
             continue;
