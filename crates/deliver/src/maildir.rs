@@ -8,8 +8,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Why a message could not be delivered to a Maildir.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +37,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeliverError + '_ {
 #[derive(Debug)]
 pub struct Maildirs {
     root: PathBuf,
-    counter: AtomicU64,
 }
 
 impl Maildirs {
@@ -47,10 +44,7 @@ impl Maildirs {
     pub fn open(root: impl Into<PathBuf>) -> Result<Maildirs, DeliverError> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(io(&root))?;
-        Ok(Maildirs {
-            root,
-            counter: AtomicU64::new(0),
-        })
+        Ok(Maildirs { root })
     }
 
     /// The Maildir folder of a recipient (not created).
@@ -69,8 +63,11 @@ impl Maildirs {
         Ok(self.root.join(name))
     }
 
-    /// Delivers `message` to `recipient`'s Maildir durably; returns the file's path in `new/`.
-    /// `unique` (e.g. the queue id) makes the file name traceable and unique.
+    /// Delivers `message` to `recipient`'s Maildir durably; returns the file's path.
+    ///
+    /// Idempotent per `unique` (the queue id): the file name is derived from it alone, so
+    /// delivering the same queued message again after a crash finds the earlier copy in
+    /// `new/` (or `cur/`, where a mail client moved it) and does not write a second one.
     pub fn deliver(
         &self,
         recipient: &str,
@@ -82,27 +79,26 @@ impl Maildirs {
             let dir = mailbox.join(sub);
             fs::create_dir_all(&dir).map_err(io(&dir))?;
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let unique: String = unique
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .take(64)
             .collect();
-        let name = format!(
-            "{}.{}_{}_{}.spearguard",
-            now.as_secs(),
-            std::process::id(),
-            unique,
-            n
-        );
+        if unique.is_empty() {
+            return Err(DeliverError::BadRecipient(format!(
+                "(empty delivery id for {recipient})"
+            )));
+        }
+        let name = format!("{unique}.spearguard");
+        if let Some(existing) = already_delivered(&mailbox, &name)? {
+            return Ok(existing);
+        }
         let tmp = mailbox.join("tmp").join(&name);
         let new = mailbox.join("new").join(&name);
         let mut f = OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .open(&tmp)
             .map_err(io(&tmp))?;
         f.write_all(message).map_err(io(&tmp))?;
@@ -115,6 +111,24 @@ impl Maildirs {
             .map_err(io(&new_dir))?;
         Ok(new)
     }
+}
+
+/// The earlier copy of `name` in `new/` or `cur/` (where clients append `:2,flags`).
+fn already_delivered(mailbox: &Path, name: &str) -> Result<Option<PathBuf>, DeliverError> {
+    let new = mailbox.join("new").join(name);
+    if new.exists() {
+        return Ok(Some(new));
+    }
+    let cur = mailbox.join("cur");
+    for entry in fs::read_dir(&cur).map_err(io(&cur))? {
+        let entry = entry.map_err(io(&cur))?;
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file == name || file.starts_with(&format!("{name}:")) {
+            return Ok(Some(entry.path()));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -140,12 +154,30 @@ mod tests {
     }
 
     #[test]
-    fn two_deliveries_get_two_files() {
+    fn two_messages_get_two_files() {
         let dir = tempfile::tempdir().unwrap();
         let m = Maildirs::open(dir.path()).unwrap();
-        let a = m.deliver("a@example.org", "Q", b"1").unwrap();
-        let b = m.deliver("a@example.org", "Q", b"2").unwrap();
+        let a = m.deliver("a@example.org", "Q1", b"1").unwrap();
+        let b = m.deliver("a@example.org", "Q2", b"2").unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn delivering_the_same_queue_id_again_is_a_no_op() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Maildirs::open(dir.path()).unwrap();
+        let a = m.deliver("a@example.org", "Q1", b"1").unwrap();
+        assert_eq!(m.deliver("a@example.org", "Q1", b"1").unwrap(), a);
+        // A client moved it to cur/ and flagged it as seen: still delivered once.
+        let cur = dir.path().join("a@example.org/cur/Q1.spearguard:2,S");
+        fs::rename(&a, &cur).unwrap();
+        assert_eq!(m.deliver("a@example.org", "Q1", b"1").unwrap(), cur);
+        assert_eq!(
+            fs::read_dir(dir.path().join("a@example.org/new"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]
