@@ -29,6 +29,9 @@ SECTIONS = {
                              "within limits (a zip bomb is itself a signal), macros, HTML forms, PDF actions.",
     "analysers.content": "Wording (English and Japanese): credential requests, urgency; hidden text; charset tricks.",
     "analysers.classifier": "The statistical classifier: silent until `model` names a file from `spearguard train`.",
+    "gateway": "`spearguard serve`: where the spool, quarantine and local mailboxes live.",
+    "smtp": "The SMTP session: the name in replies, size and recipient limits, how bare CR/LF in DATA is treated.",
+    "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds).",
 }
 
 def field_docs(paths):
@@ -44,7 +47,9 @@ def field_docs(paths):
                 continue
             m = re.match(r"pub(?:\(crate\))? (\w+): ", s)
             if m and doc:
-                docs.setdefault(m.group(1), doc[0])
+                text = " ".join(doc)
+                first = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0]
+                docs.setdefault(m.group(1), first)
             if not s.startswith("#["):
                 doc = []
     return docs
@@ -63,6 +68,12 @@ def main():
             files = [ROOT / "crates/detect/src/organisation.rs"]
         elif top[0] == "detect":
             files = [ROOT / "crates/detect/src/config.rs"]
+        elif top[0] == "gateway":
+            files = [ROOT / "crates/spearguard/src/config.rs"]
+        elif top[0] == "smtp":
+            files = [ROOT / "crates/smtp/src/limits.rs"]
+        elif top[0] == "smtp_server":
+            files = [ROOT / "crates/smtp/src/server/config.rs"]
         elif top[0] == "analysers" and len(top) > 1:
             base = ROOT / "crates/detect/src/analysers"
             files = [base / f"{top[1]}.rs", *sorted((base / top[1]).glob("*.rs"))]

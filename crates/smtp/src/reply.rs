@@ -132,6 +132,9 @@ pub const SHUTTING_DOWN: Reply = Reply::new(421, "4.3.2", "{} service shutting d
 pub const TOO_MANY_ERRORS: Reply = Reply::new(421, "4.7.0", "{} too many errors, closing");
 /// The driver's command or data timer expired; the session closes.
 pub const TIMEOUT: Reply = Reply::new(421, "4.4.2", "{} timeout, closing connection");
+/// The driver already runs `max_sessions` sessions; sent instead of the greeting, then close.
+pub const TOO_MANY_CONNECTIONS: Reply =
+    Reply::new(421, "4.7.0", "{} too many connections, try again later");
 
 // Positive replies to commands.
 

@@ -25,6 +25,8 @@ pub(crate) struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run the gateway: SMTP relay (default 127.0.0.1:2525), spool, delivery to Maildirs.
+    Serve(ServeArgs),
     /// Analyse .eml files, directories, mbox files and Maildir folders; one line per message.
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
@@ -50,6 +52,20 @@ pub(crate) struct EngineArgs {
     /// Run only these analysers (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub(crate) only: Vec<String>,
+}
+
+/// `spearguard serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Folder for spool, quarantine and mailboxes (overrides `[gateway] data_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// SMTP listen address (overrides `[smtp_server] listen`); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) smtp_listen: Option<std::net::SocketAddr>,
+    /// Engine options.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 }
 
 /// `spearguard scan`.

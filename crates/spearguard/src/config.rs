@@ -26,6 +26,28 @@ pub(crate) struct Config {
     pub(crate) detect: DetectConfig,
     /// `[analysers.*]`: each analyser's settings.
     pub(crate) analysers: AnalysersConfig,
+    /// `[gateway]`: where `serve` keeps its data.
+    pub(crate) gateway: GatewayConfig,
+    /// `[smtp]`: the SMTP session (hostname, size and recipient limits, bare newlines).
+    pub(crate) smtp: sg_smtp::Config,
+    /// `[smtp_server]`: the SMTP listener (address, sessions, timeouts).
+    pub(crate) smtp_server: sg_smtp::ServerConfig,
+}
+
+/// `[gateway]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct GatewayConfig {
+    /// Folder for the spool, quarantine and local mailboxes (`mailboxes/<address>/`).
+    pub(crate) data_dir: PathBuf,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            data_dir: PathBuf::from("./data"),
+        }
+    }
 }
 
 impl Config {
@@ -94,13 +116,9 @@ impl Config {
         errors
     }
 
-    /// Loads and builds in one step, turning config errors into one readable error.
-    pub(crate) fn load_runtime(
-        path: Option<&Path>,
-        opts: &BuildOptions,
-    ) -> anyhow::Result<Runtime> {
-        let cfg = Config::load(path)?;
-        match cfg.build(opts) {
+    /// Builds the runtime, turning config errors into one readable error.
+    pub(crate) fn build_runtime(&self, opts: &BuildOptions) -> anyhow::Result<Runtime> {
+        match self.build(opts) {
             Ok(rt) => Ok(rt),
             Err(errors) => bail!(
                 "invalid configuration:\n{}",

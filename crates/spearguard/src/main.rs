@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod gateway;
 mod inputs;
 mod labelled;
 mod offline;

@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod eval;
 mod scan;
+mod serve;
 mod signals;
 mod train;
 
@@ -19,6 +20,7 @@ use crate::config::{Config, Runtime};
 pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
     let config = cli.config.as_deref();
     match cli.command {
+        Command::Serve(args) => serve::run(args, config),
         Command::Scan(args) => scan::run(args, config),
         Command::Signals(args) => signals::run(args, config),
         Command::Config(cmd) => config::run(cmd, config),
@@ -30,11 +32,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Loads the config and builds the engine with the command-line engine options applied.
 pub(crate) fn runtime(config: Option<&Path>, args: &EngineArgs) -> anyhow::Result<Runtime> {
+    runtime_from(&Config::load(config)?, args)
+}
+
+/// Builds the engine from a loaded config with the command-line engine options applied.
+pub(crate) fn runtime_from(cfg: &Config, args: &EngineArgs) -> anyhow::Result<Runtime> {
     let opts = BuildOptions {
         model: args.model.clone(),
         model_data: None,
     };
-    let mut rt = Config::load_runtime(config, &opts)?;
+    let mut rt = cfg.build_runtime(&opts)?;
     if !args.only.is_empty() {
         let known = rt.engine.analyser_ids();
         let unknown: Vec<&String> = args

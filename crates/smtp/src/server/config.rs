@@ -1,0 +1,229 @@
+//! The listener's settings: where to listen, how many sessions at once, and how long to
+//! wait for each thing a client or the handler owes us.
+//!
+//! The session's own limits (sizes, counts, host name) are [`crate::Config`]; these are the
+//! driver's, which the sans-IO session cannot enforce because it has no clock. Durations
+//! are written as seconds (`command_timeout = 300`, fractions allowed: `0.5`). As with the
+//! session config, [`ServerConfig::validate`] checks everything once and reports every
+//! problem together, and [`crate::serve`] only accepts the resulting [`ValidServerConfig`].
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::ConfigError;
+
+/// The SMTP listener's settings as written in the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to accept connections on. The caller binds it and hands
+    /// [`crate::serve`] the listener (so tests can bind port 0 and read the port back).
+    pub listen: SocketAddr,
+    /// Most sessions at once; one more gets `421 4.7.0 too many connections` and is closed.
+    pub max_sessions: usize,
+    /// Longest wait for a whole command line, in seconds. This is a deadline per command,
+    /// not per read, so a client trickling one byte at a time is cut all the same.
+    #[serde(with = "seconds")]
+    pub command_timeout: Duration,
+    /// Longest wait between two reads of message content, in seconds.
+    #[serde(with = "seconds")]
+    pub data_timeout: Duration,
+    /// Longest wait for the handler's decision on a message, in seconds; after it the
+    /// client gets `451 4.3.0`. Keep it well under the client's 10 minutes (RFC 5321
+    /// §4.5.3.2.6) so the client hears the 451 instead of giving up on its own.
+    #[serde(with = "seconds")]
+    pub decision_timeout: Duration,
+    /// Longest wait for open sessions to finish after shutdown begins, in seconds; the
+    /// sessions still open then are sent `421 4.3.2` and closed.
+    #[serde(with = "seconds")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            // Loopback and an unprivileged port: a fresh install exposes nothing.
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 2525)),
+            max_sessions: 1000,
+            // RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command.
+            command_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(600),
+            decision_timeout: Duration::from_secs(300),
+            shutdown_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// No wait in this driver needs more than a day; a bound also keeps deadlines from overflowing.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+impl ServerConfig {
+    /// Checks every key and reports every problem at once.
+    pub fn validate(self) -> Result<ValidServerConfig, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        if self.max_sessions == 0 {
+            errors.push(ConfigError {
+                key: "max_sessions",
+                message: "0 is not allowed, must be at least 1".to_string(),
+            });
+        }
+        for (key, value) in [
+            ("command_timeout", self.command_timeout),
+            ("data_timeout", self.data_timeout),
+            ("decision_timeout", self.decision_timeout),
+            ("shutdown_timeout", self.shutdown_timeout),
+        ] {
+            if value.is_zero() || value > MAX_TIMEOUT {
+                errors.push(ConfigError {
+                    key,
+                    message: format!(
+                        "{} seconds is not allowed, must be more than 0 and at most {}",
+                        value.as_secs_f64(),
+                        MAX_TIMEOUT.as_secs()
+                    ),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(ValidServerConfig(Arc::new(self)))
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A checked [`ServerConfig`], cheap to clone and share between sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidServerConfig(Arc<ServerConfig>);
+
+impl std::ops::Deref for ValidServerConfig {
+    type Target = ServerConfig;
+
+    fn deref(&self) -> &ServerConfig {
+        &self.0
+    }
+}
+
+impl Default for ValidServerConfig {
+    fn default() -> Self {
+        ValidServerConfig(Arc::new(ServerConfig::default()))
+    }
+}
+
+/// Durations as a number of seconds: an integer when whole, otherwise a float.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::ser::Serializer;
+
+    pub(super) fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        if value.subsec_nanos() == 0 {
+            s.serialize_u64(value.as_secs())
+        } else {
+            s.serialize_f64(value.as_secs_f64())
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        d.deserialize_any(SecondsVisitor)
+    }
+
+    struct SecondsVisitor;
+
+    impl Visitor<'_> for SecondsVisitor {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a non-negative number of seconds")
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+            Ok(Duration::from_secs(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+            u64::try_from(v)
+                .map(Duration::from_secs)
+                .map_err(|_| E::custom(format!("{v} seconds is negative")))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+            Duration::try_from_secs_f64(v)
+                .map_err(|_| E::custom(format!("{v} is not a usable number of seconds")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = ServerConfig::default().validate().unwrap();
+        assert_eq!(config.max_sessions, 1000);
+        assert_eq!(config.command_timeout, Duration::from_secs(300));
+        assert_eq!(config.data_timeout, Duration::from_secs(600));
+        assert_eq!(config.listen.to_string(), "127.0.0.1:2525");
+    }
+
+    #[test]
+    fn empty_toml_gives_defaults() {
+        let config: ServerConfig = toml::from_str("").unwrap();
+        assert_eq!(config, ServerConfig::default());
+    }
+
+    #[test]
+    fn toml_takes_whole_and_fractional_seconds() {
+        let config: ServerConfig =
+            toml::from_str("listen = \"0.0.0.0:25\"\ncommand_timeout = 60\ndata_timeout = 0.5")
+                .unwrap();
+        assert_eq!(config.listen.port(), 25);
+        assert_eq!(config.command_timeout, Duration::from_secs(60));
+        assert_eq!(config.data_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = toml::to_string(&ServerConfig::default()).unwrap();
+        assert!(text.contains("command_timeout = 300"), "{text}");
+        let back: ServerConfig = toml::from_str(&text).unwrap();
+        assert_eq!(back, ServerConfig::default());
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let err = toml::from_str::<ServerConfig>("max_session = 5").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn negative_seconds_are_rejected() {
+        let err = toml::from_str::<ServerConfig>("data_timeout = -1").unwrap_err();
+        assert!(err.to_string().contains("-1 seconds is negative"), "{err}");
+    }
+
+    #[test]
+    fn zero_and_huge_values_are_all_reported() {
+        let config = ServerConfig {
+            max_sessions: 0,
+            command_timeout: Duration::ZERO,
+            shutdown_timeout: Duration::from_secs(100_000),
+            ..ServerConfig::default()
+        };
+        let errors = config.validate().unwrap_err();
+        let keys: Vec<_> = errors.iter().map(|e| e.key).collect();
+        assert_eq!(
+            keys,
+            ["max_sessions", "command_timeout", "shutdown_timeout"]
+        );
+        assert_eq!(
+            errors[1].to_string(),
+            "command_timeout: 0 seconds is not allowed, must be more than 0 and at most 86400"
+        );
+    }
+}

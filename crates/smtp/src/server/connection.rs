@@ -1,0 +1,309 @@
+//! One client connection: the loop that moves bytes between the socket and a [`Session`],
+//! runs the timers the session cannot, and hands finished messages to the handler.
+//!
+//! The loop is: write what the session has to say; act on its next event (a message:
+//! ask the handler, pass on the decision; close: stop); otherwise read once, under the
+//! deadline of the session's phase, and feed the bytes in. Reading happens only while the
+//! session wants input, so a client pipelining behind DATA waits in its own socket buffer
+//! while its message is judged, not in ours.
+//!
+//! Memory: an idle session holds no read buffer. Bytes are read into a buffer on the
+//! worker's stack during the poll that finds them and handed to the session at once, so
+//! a thousand idle clients cost a thousand small [`Session`]s and tasks, not a thousand
+//! read buffers.
+
+use std::future::poll_fn;
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, warn};
+
+use super::config::ValidServerConfig;
+use super::handler::{Decision, MessageHandler};
+use super::stream::ClientStream;
+use crate::envelope::{Connection, Envelope};
+use crate::event::{Event, Phase};
+use crate::limits::ValidConfig;
+use crate::reply;
+use crate::session::Session;
+
+/// Largest single read; lives on the stack only while a read is being polled.
+const READ_SIZE: usize = 16 * 1024;
+
+/// How long the last words (a 421, the TCP shutdown) may take once we are leaving anyway.
+const FAREWELL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The two stages of shutdown, as every session sees them.
+#[derive(Debug, Clone)]
+pub(crate) struct Stop {
+    /// Stop taking new transactions: 421 at the next command, after the one in flight.
+    pub(crate) graceful: CancellationToken,
+    /// `shutdown_timeout` passed: say 421 and close now, whatever the session is doing.
+    pub(crate) hard: CancellationToken,
+}
+
+/// Why a session ended (for the debug log).
+#[derive(Debug)]
+enum End {
+    /// The session closed after 221 or 421.
+    Closed,
+    /// The client closed its side.
+    PeerClosed,
+    /// The phase's deadline passed while writing to a client that does not read.
+    WriteTimedOut,
+    /// The hard stop of a shutdown.
+    Stopped,
+    /// The hard stop of a shutdown, in the middle of writing a reply (no 421 after half a line).
+    StoppedWriting,
+    /// Reading or writing failed.
+    Io(io::Error),
+}
+
+/// What woke the read wait.
+enum Woke {
+    Stop,
+    Shutdown,
+    Read(io::Result<usize>),
+    TimedOut,
+}
+
+/// Runs one connection to its end; never fails, logs why it ended.
+pub(crate) async fn run<H: MessageHandler>(
+    stream: ClientStream,
+    peer: SocketAddr,
+    cfg: ValidServerConfig,
+    session_cfg: ValidConfig,
+    handler: Arc<H>,
+    stop: Stop,
+) {
+    let connection = Connection {
+        peer,
+        // No certificate yet (see stream.rs): STARTTLS is never advertised.
+        tls_available: false,
+        tls_active: stream.is_tls(),
+    };
+    let mut driver = Driver {
+        session: Session::new(session_cfg.clone(), connection),
+        stream,
+        deadline: Instant::now(),
+        cfg,
+        stop,
+        shutdown_seen: false,
+    };
+    debug!("session opened");
+    let end = driver.drive(&*handler).await;
+    if matches!(end, End::Stopped) && !driver.session.is_closed() {
+        let mut out = driver.session.take_output();
+        reply::SHUTTING_DOWN
+            .fill(&session_cfg.hostname)
+            .write_to(&mut out);
+        let _ = timeout(FAREWELL_TIMEOUT, driver.stream.write_all(&out)).await;
+    }
+    let _ = timeout(FAREWELL_TIMEOUT, driver.stream.shutdown()).await;
+    match end {
+        End::Closed => debug!("session closed"),
+        End::PeerClosed => debug!(phase = %driver.session.phase(), "client disconnected"),
+        End::WriteTimedOut => debug!("client stopped reading, connection dropped"),
+        End::Stopped | End::StoppedWriting => {
+            debug!(phase = %driver.session.phase(), "session cut by shutdown");
+        }
+        End::Io(e) => debug!(error = %e, "connection failed"),
+    }
+}
+
+struct Driver {
+    session: Session,
+    stream: ClientStream,
+    /// When the current wait ends: a whole command line, or the next read in DATA.
+    deadline: Instant,
+    cfg: ValidServerConfig,
+    stop: Stop,
+    shutdown_seen: bool,
+}
+
+impl Driver {
+    async fn drive<H: MessageHandler>(&mut self, handler: &H) -> End {
+        self.arm();
+        loop {
+            self.notice_shutdown();
+            if let Err(end) = self.flush().await {
+                return end;
+            }
+            match self.session.poll_event() {
+                Some(Event::MessageReady { envelope, data }) => {
+                    if let Err(end) = self.decide(handler, envelope, data).await {
+                        return end;
+                    }
+                    continue;
+                }
+                // The TLS seam: `self.stream = self.stream.start_tls(..)`, then
+                // `session.tls_started()`. Unreachable while `tls_available` is false.
+                Some(Event::StartTls { .. }) => {
+                    error!("STARTTLS accepted without TLS support");
+                    return End::Closed;
+                }
+                Some(Event::Close) => return self.flush().await.err().unwrap_or(End::Closed),
+                None => {}
+            }
+            if !self.session.wants_input() {
+                error!(phase = %self.session.phase(), "session waits for nothing the driver does");
+                return End::Closed;
+            }
+            if let Err(end) = self.read().await {
+                return end;
+            }
+        }
+    }
+
+    /// Starts the wait the session's phase calls for.
+    fn arm(&mut self) {
+        let wait = match self.session.phase() {
+            Phase::Data => self.cfg.data_timeout,
+            _ => self.cfg.command_timeout,
+        };
+        self.deadline = Instant::now() + wait;
+    }
+
+    /// Tells the session about a graceful shutdown, once.
+    fn notice_shutdown(&mut self) {
+        if !self.shutdown_seen && self.stop.graceful.is_cancelled() {
+            self.shutdown_seen = true;
+            self.session.shutting_down();
+        }
+    }
+
+    /// Writes the session's pending replies; a reply restarts the clock for the next command.
+    async fn flush(&mut self) -> Result<(), End> {
+        let out = self.session.take_output();
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.arm();
+        tokio::select! {
+            biased;
+            () = self.stop.hard.cancelled() => Err(End::StoppedWriting),
+            written = timeout_at(self.deadline, self.stream.write_all(&out)) => match written {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(End::Io(e)),
+                Err(_) => Err(End::WriteTimedOut),
+            },
+        }
+    }
+
+    /// Waits for one read (or a timeout, or shutdown) and feeds what came to the session.
+    async fn read(&mut self) -> Result<(), End> {
+        if self.session.phase() == Phase::Data {
+            // The data timeout runs between reads, not over the whole message.
+            self.arm();
+        }
+        let (deadline, shutdown_seen) = (self.deadline, self.shutdown_seen);
+        let woke = {
+            let Driver {
+                session,
+                stream,
+                stop,
+                ..
+            } = self;
+            let read = poll_fn(|cx| poll_receive(stream, session, cx));
+            tokio::select! {
+                biased;
+                () = stop.hard.cancelled() => Woke::Stop,
+                () = stop.graceful.cancelled(), if !shutdown_seen => Woke::Shutdown,
+                read = timeout_at(deadline, read) => read.map_or(Woke::TimedOut, Woke::Read),
+            }
+        };
+        match woke {
+            Woke::Stop => Err(End::Stopped),
+            Woke::Shutdown => {
+                self.notice_shutdown();
+                Ok(())
+            }
+            Woke::Read(Ok(0)) => Err(End::PeerClosed),
+            Woke::Read(Ok(_)) => Ok(()),
+            Woke::Read(Err(e)) => Err(End::Io(e)),
+            Woke::TimedOut => {
+                debug!(phase = %self.session.phase(), "client timed out");
+                self.session.timed_out();
+                Ok(())
+            }
+        }
+    }
+
+    /// Hands a finished message to the handler and its decision to the session.
+    async fn decide<H: MessageHandler>(
+        &mut self,
+        handler: &H,
+        envelope: Envelope,
+        data: Vec<u8>,
+    ) -> Result<(), End> {
+        let size = data.len();
+        let recipients = envelope.rcpt_to.len();
+        let decision = tokio::select! {
+            biased;
+            () = self.stop.hard.cancelled() => return Err(End::Stopped),
+            decision = timeout(self.cfg.decision_timeout, handler.on_message(envelope, data)) => decision,
+        };
+        // A shutdown that began while the handler ran: 421 right after this reply, and
+        // nothing pipelined behind the message is answered.
+        self.notice_shutdown();
+        let applied = match decision {
+            Ok(Decision::Stored { queue_id }) => {
+                debug!(queue_id = %queue_id, size, recipients, "message stored");
+                self.session.message_stored(&queue_id)
+            }
+            Ok(Decision::Rejected { reason }) => {
+                debug!(size, recipients, reason = %reason, "message rejected");
+                self.session.message_rejected(&reason)
+            }
+            Ok(Decision::Tempfailed { reason }) => {
+                debug!(size, recipients, reason = %reason, "message tempfailed");
+                self.session.message_tempfailed(&reason)
+            }
+            Ok(Decision::NotStored) => {
+                debug!(size, recipients, "message not stored");
+                self.session.message_not_stored()
+            }
+            Err(_) => {
+                warn!(
+                    size,
+                    timeout_secs = self.cfg.decision_timeout.as_secs_f64(),
+                    "handler gave no decision in time, answering 451"
+                );
+                self.session.message_not_stored()
+            }
+        };
+        if let Err(e) = applied {
+            // The session asked for this decision; refusing it is a bug in this file.
+            error!(error = %e, "session refused the decision");
+            return Err(End::Closed);
+        }
+        Ok(())
+    }
+}
+
+/// Polls one read into a stack buffer and feeds the bytes to the session straight away.
+fn poll_receive(
+    stream: &mut ClientStream,
+    session: &mut Session,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    // Uninitialised, so an idle wake-up costs no 16 KiB memset.
+    let mut buf = [MaybeUninit::<u8>::uninit(); READ_SIZE];
+    let mut read = ReadBuf::uninit(&mut buf);
+    match std::pin::Pin::new(stream).poll_read(cx, &mut read) {
+        Poll::Ready(Ok(())) => {
+            let bytes = read.filled();
+            session.receive(bytes);
+            Poll::Ready(Ok(bytes.len()))
+        }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}

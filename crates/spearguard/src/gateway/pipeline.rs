@@ -1,0 +1,115 @@
+//! The pipeline behind every accepted DATA: parse, analyse, then act — reject (550),
+//! quarantine (stored whole with its verdict) or queue for delivery with verdict headers.
+//! `Stored` is returned only after the spool's fsync, so the 250 means "on disk".
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sg_detect::{Context, Report, Verdict};
+use sg_message::{Direction, Envelope, Message};
+use sg_smtp::{Decision, MessageHandler};
+use sg_spool::{Metadata, Spool};
+use tokio::sync::Notify;
+
+use crate::config::Runtime;
+use crate::gateway::headers::verdict_headers;
+
+/// Judges and spools messages; wakes the delivery worker.
+pub(crate) struct Pipeline {
+    /// Engine, organisation and limits.
+    pub(crate) rt: Arc<Runtime>,
+    /// The durable queue and quarantine.
+    pub(crate) spool: Arc<Spool>,
+    /// Rung when a message is queued for delivery.
+    pub(crate) queued: Arc<Notify>,
+}
+
+/// What the blocking part decided.
+enum Outcome {
+    Reject(String),
+    Stored(String),
+    NotStored,
+}
+
+impl MessageHandler for Pipeline {
+    async fn on_message(&self, envelope: sg_smtp::Envelope, data: Vec<u8>) -> Decision {
+        let (rt, spool) = (self.rt.clone(), self.spool.clone());
+        let outcome =
+            tokio::task::spawn_blocking(move || judge_and_spool(&rt, &spool, &envelope, data))
+                .await
+                .unwrap_or(Outcome::NotStored);
+        match outcome {
+            Outcome::Reject(reason) => Decision::Rejected { reason },
+            Outcome::Stored(queue_id) => {
+                self.queued.notify_one();
+                Decision::Stored { queue_id }
+            }
+            Outcome::NotStored => Decision::NotStored,
+        }
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Parses, analyses, and acts; runs on a blocking thread (CPU work and fsync).
+fn judge_and_spool(rt: &Runtime, spool: &Spool, env: &sg_smtp::Envelope, data: Vec<u8>) -> Outcome {
+    let received_at = now();
+    let envelope = Envelope {
+        peer_ip: Some(env.peer.ip()),
+        helo: Some(env.helo.clone()),
+        mail_from: Some(env.mail_from.to_lowercase()),
+        rcpt_to: env.rcpt_to.iter().map(|r| r.to_lowercase()).collect(),
+    };
+    let report = match Message::parse(&data, &rt.limits) {
+        Ok(msg) => {
+            let cx = Context {
+                envelope: &envelope,
+                direction: Direction::Inbound,
+                received_at,
+                org: &rt.org,
+            };
+            rt.engine.scan(&msg, &cx)
+        }
+        // Empty or oversized bodies: the SMTP limits should have caught them already.
+        Err(e) => return Outcome::Reject(format!("message refused: {e}")),
+    };
+    if report.verdict == Verdict::Reject {
+        return Outcome::Reject("message refused by content policy".to_string());
+    }
+    let meta = Metadata {
+        mail_from: Some(env.mail_from.clone()),
+        rcpt_to: env.rcpt_to.clone(),
+        received_at: u64::try_from(received_at).unwrap_or(0),
+        peer_ip: Some(env.peer.ip()),
+        helo: Some(env.helo.clone()),
+        verdict: Some(verdict_json(&report)),
+    };
+    let stored = if report.verdict == Verdict::Quarantine {
+        spool.store_quarantined(&meta, &data)
+    } else {
+        // The queue id is only known once stored; the worker adds it at delivery.
+        let mut with_headers = verdict_headers(&report).into_bytes();
+        with_headers.extend_from_slice(&data);
+        spool.store(&meta, &with_headers)
+    };
+    match stored {
+        Ok(id) => Outcome::Stored(id.to_string()),
+        Err(_) => Outcome::NotStored,
+    }
+}
+
+/// The verdict as stored with the message (for quarantine review and the API).
+fn verdict_json(report: &Report) -> String {
+    serde_json::json!({
+        "verdict": report.verdict.as_str(),
+        "score": report.score,
+        "signals": report.signals.iter().map(|s| serde_json::json!({
+            "name": s.name, "score": s.score, "detail": s.evidence.summary,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
