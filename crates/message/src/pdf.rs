@@ -828,21 +828,7 @@ mod tests {
         }
     }
 
-    /// A tiny xorshift generator, so the fuzz loop needs no dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use sg_testkit::Rng as XorShift;
 
     #[test]
     fn hostile_input_never_panics() {
@@ -894,12 +880,12 @@ mod tests {
             b"x\x9c",
             b"%",
         ];
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut rng = XorShift::new(0x9E37_79B9_7F4A_7C15);
         for _ in 0..3000 {
             let mut input = Vec::new();
             for _ in 0..rng.below(64) {
                 match rng.below(4) {
-                    0 => input.push(rng.next() as u8),
+                    0 => input.push(rng.next_u64() as u8),
                     _ => input.extend_from_slice(tokens[rng.below(tokens.len())]),
                 }
             }
@@ -909,7 +895,7 @@ mod tests {
             let mut input = samples[rng.below(samples.len())].clone();
             for _ in 0..=rng.below(8) {
                 let at = rng.below(input.len());
-                input[at] = rng.next() as u8;
+                input[at] = rng.next_u64() as u8;
             }
             input.truncate(rng.below(input.len() + 1));
             scan_pdf(&input, &limits);

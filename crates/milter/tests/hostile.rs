@@ -2,25 +2,7 @@
 
 use sg_milter::{Command, Decision, Event, Modification, Session, SessionConfig, Verdict};
 
-/// xorshift64: reproducible randomness without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
+use sg_testkit::Rng;
 
 fn frames(commands: &[Command]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -101,7 +83,7 @@ fn valid_conversation_completes_two_messages() {
 
 #[test]
 fn random_bytes_never_panic() {
-    let mut rng = Rng(0x5eed_0001);
+    let mut rng = Rng::new(0x5eed_0001);
     for _ in 0..3000 {
         let len = rng.below(300);
         let input = rng.bytes(len);
@@ -113,7 +95,7 @@ fn random_bytes_never_panic() {
 #[test]
 fn random_frames_after_negotiation_never_panic() {
     // Well-framed garbage reaches the command decoders instead of stopping at the length.
-    let mut rng = Rng(0x5eed_0002);
+    let mut rng = Rng::new(0x5eed_0002);
     let codes = b"ODCHMRTLNBEAQKUz\0";
     let prefix = &conversation()[..17];
     for _ in 0..5000 {
@@ -133,12 +115,12 @@ fn random_frames_after_negotiation_never_panic() {
 #[test]
 fn mutated_conversations_never_panic() {
     let original = conversation();
-    let mut rng = Rng(0x5eed_0003);
+    let mut rng = Rng::new(0x5eed_0003);
     for _ in 0..3000 {
         let mut input = original.clone();
         for _ in 0..rng.below(4) + 1 {
             let at = rng.below(input.len());
-            input[at] = rng.next() as u8;
+            input[at] = rng.next_u64() as u8;
         }
         if rng.below(4) == 0 {
             input.truncate(rng.below(input.len()));

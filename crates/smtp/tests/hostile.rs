@@ -4,20 +4,7 @@
 
 use sg_smtp::{BareNewlines, Config, Connection, Event, Phase, Session, ValidConfig};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use sg_testkit::Rng;
 
 fn connection(tls_available: bool) -> Connection {
     Connection {
@@ -66,7 +53,7 @@ fn fragment(rng: &mut Rng) -> Vec<u8> {
         b"\xff\xfe",
     ];
     match rng.below(6) {
-        0 => (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
+        0 => (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect(),
         1 => vec![b'x'; rng.below(1500)],
         // A whole transaction, so DATA, decisions and pipelining behind them are reached.
         2 => {
@@ -132,7 +119,7 @@ fn drive(session: &mut Session, rng: &mut Rng, reached: &mut Reached) -> bool {
 }
 
 fn fuzz(seed: u64, max_errors: usize, bare_newlines: BareNewlines, reached: &mut Reached) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let config = config(max_errors, bare_newlines);
     let bound = config.max_line_length.max(4096) + config.max_message_size;
     let mut session = Session::new(config, connection(seed.is_multiple_of(2)));
@@ -301,7 +288,7 @@ fn command_parser_never_panics_on_grammar_noise() {
         "山",
         "\t",
     ];
-    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let mut rng = Rng::new(0x0123_4567_89AB_CDEF);
     for _ in 0..200_000 {
         let mut line = String::new();
         for _ in 0..rng.below(24) {
