@@ -3,8 +3,12 @@
 //! the driver's and the session's cost (plus loopback TCP), not a spool's.
 //!
 //! ```sh
-//! cargo run --release -p sg-smtp --example load -- [clients=50] [messages=200] [size=10240]
+//! cargo run --release -p sg-smtp --example load -- [clients=50] [messages=200] [size=10240] [ADDR]
 //! ```
+//!
+//! With ADDR (e.g. `127.0.0.1:2525`) it loads that server instead — `spearguard serve`, to
+//! measure the whole gateway (analysis and fsync'd spool) — and reports the time from the
+//! end of DATA to the reply (p50/p99).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,7 +54,14 @@ async fn command(
     }
 }
 
-async fn client(addr: std::net::SocketAddr, id: usize, messages: usize, body: Arc<Vec<u8>>) {
+/// Sends `messages` messages; returns each one's time from end of DATA to the reply.
+async fn client(
+    addr: std::net::SocketAddr,
+    id: usize,
+    messages: usize,
+    body: Arc<Vec<u8>>,
+) -> Vec<std::time::Duration> {
+    let mut latencies = Vec::with_capacity(messages);
     let stream = TcpStream::connect(addr).await.expect("connect to server");
     stream.set_nodelay(true).expect("set TCP_NODELAY");
     let (read, mut writer) = stream.into_split();
@@ -66,16 +77,24 @@ async fn client(addr: std::net::SocketAddr, id: usize, messages: usize, body: Ar
         command(&mut reader, &mut writer, mail.as_bytes()).await;
         command(&mut reader, &mut writer, b"RCPT TO:<rcpt@example.net>\r\n").await;
         command(&mut reader, &mut writer, b"DATA\r\n").await;
+        let t0 = Instant::now();
         let reply = command(&mut reader, &mut writer, &body).await;
+        latencies.push(t0.elapsed());
         assert!(reply.starts_with("250 "), "{reply}");
     }
     command(&mut reader, &mut writer, b"QUIT\r\n").await;
+    latencies
 }
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let target: Option<std::net::SocketAddr> = raw
+        .get(3)
+        .map(|a| a.parse().expect("4th argument is ADDR:PORT"));
+    let args: Vec<usize> = raw
+        .iter()
+        .take(3)
         .map(|a| a.parse().expect("arguments are numbers"))
         .collect();
     let clients = args.first().copied().unwrap_or(50);
@@ -92,7 +111,7 @@ async fn main() {
     let body = Arc::new(body);
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("local address");
+    let addr = target.unwrap_or_else(|| listener.local_addr().expect("local address"));
     let handler = Arc::new(Discard::default());
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(serve(
@@ -109,12 +128,20 @@ async fn main() {
     let tasks: Vec<_> = (0..clients)
         .map(|id| tokio::spawn(client(addr, id, messages, Arc::clone(&body))))
         .collect();
+    let mut latencies = Vec::new();
     for task in tasks {
-        task.await.expect("client finished");
+        latencies.extend(task.await.expect("client finished"));
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let total = handler.messages.load(Ordering::Relaxed);
-    let bytes = handler.bytes.load(Ordering::Relaxed);
+    let total = latencies.len() as u64;
+    let bytes = total * body.len() as u64;
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!(
+        "end of DATA to reply: p50 {:.1} ms, p99 {:.1} ms",
+        pct(0.5),
+        pct(0.99)
+    );
     println!(
         "{clients} clients x {messages} messages of {size} bytes: {total} messages in {elapsed:.2} s \
          = {:.0} messages/s, {:.1} MB/s of message data",
