@@ -27,6 +27,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run the gateway: SMTP relay (default 127.0.0.1:2525), spool, delivery to Maildirs.
     Serve(ServeArgs),
+    /// Review quarantined messages: list, show, release (deliver once) or delete them.
+    Quarantine(QuarantineArgs),
     /// Analyse .eml files, directories, mbox files and Maildir folders; one line per message.
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
@@ -66,6 +68,44 @@ pub(crate) struct ServeArgs {
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
+}
+
+/// `spearguard quarantine`.
+#[derive(Debug, Args)]
+pub(crate) struct QuarantineArgs {
+    /// The gateway's data folder (overrides `[gateway] data_dir`). `serve` must not be
+    /// running: it holds the spool's lock.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) action: QuarantineAction,
+}
+
+/// `spearguard quarantine …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineAction {
+    /// One line per quarantined message (id, arrival, sender, recipients, verdict, score).
+    List {
+        /// JSON lines instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored verdict and the whole message.
+    Show {
+        /// Queue id.
+        id: String,
+    },
+    /// Deliver the message to its recipients (once) and take it out of quarantine.
+    Release {
+        /// Queue id.
+        id: String,
+    },
+    /// Remove the message for good.
+    Delete {
+        /// Queue id.
+        id: String,
+    },
 }
 
 /// `spearguard scan`.

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod eval;
+mod quarantine;
 mod scan;
 mod serve;
 mod signals;
@@ -21,6 +22,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
     let config = cli.config.as_deref();
     match cli.command {
         Command::Serve(args) => serve::run(args, config),
+        Command::Quarantine(args) => quarantine::run(args, config),
         Command::Scan(args) => scan::run(args, config),
         Command::Signals(args) => signals::run(args, config),
         Command::Config(cmd) => config::run(cmd, config),

@@ -42,7 +42,7 @@ pub(crate) async fn run(
 }
 
 /// One pass: every message whose next attempt is due.
-fn deliver_due(spool: &Spool, maildirs: &Maildirs) {
+pub(crate) fn deliver_due(spool: &Spool, maildirs: &Maildirs) {
     let Ok(listing) = spool.recover() else {
         return;
     };
