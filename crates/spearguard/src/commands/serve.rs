@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use sg_deliver::Maildirs;
 use sg_spool::Spool;
-use tokio::sync::Notify;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::EXIT_OK;
@@ -63,13 +63,18 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             data.display()
         );
         let shutdown = CancellationToken::new();
-        let queued = Arc::new(Notify::new());
+        let (queued, to_deliver) = mpsc::unbounded_channel();
         let pipeline = Arc::new(Pipeline {
             rt: Arc::new(rt),
             spool: spool.clone(),
-            queued: queued.clone(),
+            queued,
         });
-        let delivery = tokio::spawn(worker::run(spool, maildirs, queued, shutdown.child_token()));
+        let delivery = tokio::spawn(worker::run(
+            spool,
+            maildirs,
+            to_deliver,
+            shutdown.child_token(),
+        ));
         let signals = {
             let shutdown = shutdown.clone();
             tokio::spawn(async move {

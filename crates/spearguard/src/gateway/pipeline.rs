@@ -8,8 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sg_detect::{Context, Report, Verdict};
 use sg_message::{Direction, Envelope, Message};
 use sg_smtp::{Decision, MessageHandler};
+use sg_spool::QueueId;
 use sg_spool::{Metadata, Spool};
-use tokio::sync::Notify;
+use tokio::sync::mpsc;
 
 use crate::config::Runtime;
 use crate::gateway::headers::verdict_headers;
@@ -20,14 +21,17 @@ pub(crate) struct Pipeline {
     pub(crate) rt: Arc<Runtime>,
     /// The durable queue and quarantine.
     pub(crate) spool: Arc<Spool>,
-    /// Rung when a message is queued for delivery.
-    pub(crate) queued: Arc<Notify>,
+    /// Ids of messages queued for delivery, for the worker.
+    pub(crate) queued: mpsc::UnboundedSender<QueueId>,
 }
 
 /// What the blocking part decided.
 enum Outcome {
     Reject(String),
-    Stored(String),
+    /// Queued for delivery.
+    Queued(QueueId),
+    /// Held in quarantine.
+    Quarantined(QueueId),
     NotStored,
 }
 
@@ -40,10 +44,16 @@ impl MessageHandler for Pipeline {
                 .unwrap_or(Outcome::NotStored);
         match outcome {
             Outcome::Reject(reason) => Decision::Rejected { reason },
-            Outcome::Stored(queue_id) => {
-                self.queued.notify_one();
-                Decision::Stored { queue_id }
+            Outcome::Queued(id) => {
+                // A closed channel means shutdown: the spool keeps it for the next start.
+                let _ = self.queued.send(id);
+                Decision::Stored {
+                    queue_id: id.to_string(),
+                }
             }
+            Outcome::Quarantined(id) => Decision::Stored {
+                queue_id: id.to_string(),
+            },
             Outcome::NotStored => Decision::NotStored,
         }
     }
@@ -88,16 +98,20 @@ fn judge_and_spool(rt: &Runtime, spool: &Spool, env: &sg_smtp::Envelope, data: V
         helo: Some(env.helo.clone()),
         verdict: Some(verdict_json(&report)),
     };
-    let stored = if report.verdict == Verdict::Quarantine {
-        spool.store_quarantined(&meta, &data)
-    } else {
+    if report.verdict == Verdict::Quarantine {
+        return match spool.store_quarantined(&meta, &data) {
+            Ok(id) => Outcome::Quarantined(id),
+            Err(_) => Outcome::NotStored,
+        };
+    }
+    let stored = {
         // The queue id is only known once stored; the worker adds it at delivery.
         let mut with_headers = verdict_headers(&report).into_bytes();
         with_headers.extend_from_slice(&data);
         spool.store(&meta, &with_headers)
     };
     match stored {
-        Ok(id) => Outcome::Stored(id.to_string()),
+        Ok(id) => Outcome::Queued(id),
         Err(_) => Outcome::NotStored,
     }
 }

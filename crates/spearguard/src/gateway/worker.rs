@@ -7,15 +7,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sg_deliver::Maildirs;
-use sg_spool::{QueueEntry, Spool};
-use tokio::sync::Notify;
+use sg_spool::{QueueId, Spool, SpooledMessage};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Retry schedule: the first retry after this, doubling up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: u64 = 60;
 const MAX_BACKOFF: u64 = 3600;
-/// How often the worker looks at the spool even when nobody rang.
-const IDLE_POLL: Duration = Duration::from_secs(5);
+/// How often the whole spool is scanned for retries that came due.
+const RETRY_SCAN: Duration = Duration::from_secs(30);
+/// Most newly queued messages delivered in one blocking batch.
+const BATCH: usize = 256;
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -23,20 +25,41 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Delivers queued mail until `shutdown` is cancelled.
+/// Delivers queued mail until `shutdown` is cancelled: new messages as their ids arrive
+/// from the pipeline, everything else (restarts, retries) by a periodic scan of the spool.
 pub(crate) async fn run(
     spool: Arc<Spool>,
     maildirs: Arc<Maildirs>,
-    queued: Arc<Notify>,
+    mut queued: mpsc::UnboundedReceiver<QueueId>,
     shutdown: CancellationToken,
 ) {
+    let mut scan = tokio::time::interval(RETRY_SCAN);
     loop {
-        let (s, m) = (spool.clone(), maildirs.clone());
-        let _ = tokio::task::spawn_blocking(move || deliver_due(&s, &m)).await;
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = queued.notified() => {}
-            () = tokio::time::sleep(IDLE_POLL) => {}
+            _ = scan.tick() => {
+                let (s, m) = (spool.clone(), maildirs.clone());
+                let _ = tokio::task::spawn_blocking(move || deliver_due(&s, &m)).await;
+            }
+            Some(first) = queued.recv() => {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match queued.try_recv() {
+                        Ok(id) => batch.push(id),
+                        Err(_) => break,
+                    }
+                }
+                let (s, m) = (spool.clone(), maildirs.clone());
+                let _ = tokio::task::spawn_blocking(move || {
+                    let now = unix_now();
+                    for id in batch {
+                        if let Ok(message) = s.read(id) {
+                            deliver_one(&s, &m, &message, now);
+                        }
+                    }
+                })
+                .await;
+            }
         }
     }
 }
@@ -48,16 +71,16 @@ pub(crate) fn deliver_due(spool: &Spool, maildirs: &Maildirs) {
     };
     let now = unix_now();
     for entry in listing.entries {
-        if entry.state.next_attempt_at <= now {
-            deliver_one(spool, maildirs, &entry, now);
+        if entry.state.next_attempt_at <= now
+            && let Ok(message) = spool.read(entry.id)
+        {
+            deliver_one(spool, maildirs, &message, now);
         }
     }
 }
 
-fn deliver_one(spool: &Spool, maildirs: &Maildirs, entry: &QueueEntry, now: u64) {
-    let Ok(message) = spool.read(entry.id) else {
-        return;
-    };
+fn deliver_one(spool: &Spool, maildirs: &Maildirs, message: &SpooledMessage, now: u64) {
+    let entry = &message.entry;
     let id = entry.id.to_string();
     let mut body = format!("{}: {id}\r\n", sg_spool::QUEUE_ID_HEADER).into_bytes();
     body.extend_from_slice(&message.body);
