@@ -40,12 +40,15 @@ pub(crate) struct Config {
 pub(crate) struct GatewayConfig {
     /// Folder for the spool, quarantine and local mailboxes (`mailboxes/<address>/`).
     pub(crate) data_dir: PathBuf,
+    /// Put in front of the Subject of mail delivered with the verdict `tag` ("" = leave it).
+    pub(crate) tag_subject_prefix: String,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             data_dir: PathBuf::from("./data"),
+            tag_subject_prefix: "[SUSPICIOUS] ".to_string(),
         }
     }
 }

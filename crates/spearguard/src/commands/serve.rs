@@ -67,6 +67,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         let pipeline = Arc::new(Pipeline {
             rt: Arc::new(rt),
             spool: spool.clone(),
+            tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
             queued,
         });
         let delivery = tokio::spawn(worker::run(

@@ -54,3 +54,71 @@ mod tests {
         assert!(!h.contains("\r\n\r\n"), "must not end the header block");
     }
 }
+
+/// Puts `prefix` in front of the Subject of a tagged message (adds a Subject when there is
+/// none). Works on the raw header block; encoded words after the prefix stay as they are.
+/// Idempotent: a subject that already starts with the prefix is left alone.
+pub(crate) fn tag_subject(message: &[u8], prefix: &str) -> Vec<u8> {
+    if prefix.is_empty() {
+        return message.to_vec();
+    }
+    let header_end = find(message, b"\r\n\r\n")
+        .map(|i| i + 2)
+        .or_else(|| find(message, b"\n\n").map(|i| i + 1))
+        .unwrap_or(message.len());
+    let mut line_start = 0;
+    while line_start < header_end {
+        let line_end = find(&message[line_start..header_end], b"\n")
+            .map_or(header_end, |i| line_start + i + 1);
+        let line = &message[line_start..line_end];
+        if line.len() >= 8 && line[..8].eq_ignore_ascii_case(b"subject:") {
+            let mut value = line_start + 8;
+            while value < line_end && (message[value] == b' ' || message[value] == b'\t') {
+                value += 1;
+            }
+            if message[value..].starts_with(prefix.as_bytes()) {
+                return message.to_vec();
+            }
+            let mut out = Vec::with_capacity(message.len() + prefix.len() + 1);
+            out.extend_from_slice(&message[..line_start + 8]);
+            out.push(b' ');
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice(&message[value..]);
+            return out;
+        }
+        line_start = line_end;
+    }
+    let mut out = Vec::with_capacity(message.len() + prefix.len() + 12);
+    out.extend_from_slice(format!("Subject: {prefix}\r\n").as_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::tag_subject;
+
+    #[test]
+    fn prefix_goes_before_the_subject_value_once() {
+        let m = b"From: a@example.org\r\nSUBJECT:  Invoice\r\n\r\nSubject: body line\r\n";
+        let t = tag_subject(m, "[SUSPICIOUS]");
+        assert_eq!(
+            t,
+            b"From: a@example.org\r\nSUBJECT: [SUSPICIOUS]Invoice\r\n\r\nSubject: body line\r\n"
+                .to_vec()
+        );
+        assert_eq!(tag_subject(&t, "[SUSPICIOUS]"), t, "idempotent");
+    }
+
+    #[test]
+    fn missing_subject_is_added_and_body_lines_are_not_touched() {
+        let m = b"From: a@example.org\n\nSubject: not a header\n";
+        let t = tag_subject(m, "[S] ");
+        assert!(t.starts_with(b"Subject: [S] \r\nFrom:"));
+        assert!(t.ends_with(b"\n\nSubject: not a header\n"));
+    }
+}

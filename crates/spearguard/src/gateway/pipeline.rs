@@ -13,7 +13,7 @@ use sg_spool::{Metadata, Spool};
 use tokio::sync::mpsc;
 
 use crate::config::Runtime;
-use crate::gateway::headers::verdict_headers;
+use crate::gateway::headers::{tag_subject, verdict_headers};
 
 /// Judges and spools messages; wakes the delivery worker.
 pub(crate) struct Pipeline {
@@ -21,6 +21,8 @@ pub(crate) struct Pipeline {
     pub(crate) rt: Arc<Runtime>,
     /// The durable queue and quarantine.
     pub(crate) spool: Arc<Spool>,
+    /// Subject prefix for tagged mail.
+    pub(crate) tag_prefix: String,
     /// Ids of messages queued for delivery, for the worker.
     pub(crate) queued: mpsc::UnboundedSender<QueueId>,
 }
@@ -38,10 +40,12 @@ enum Outcome {
 impl MessageHandler for Pipeline {
     async fn on_message(&self, envelope: sg_smtp::Envelope, data: Vec<u8>) -> Decision {
         let (rt, spool) = (self.rt.clone(), self.spool.clone());
-        let outcome =
-            tokio::task::spawn_blocking(move || judge_and_spool(&rt, &spool, &envelope, data))
-                .await
-                .unwrap_or(Outcome::NotStored);
+        let prefix = self.tag_prefix.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            judge_and_spool(&rt, &spool, &prefix, &envelope, data)
+        })
+        .await
+        .unwrap_or(Outcome::NotStored);
         match outcome {
             Outcome::Reject(reason) => Decision::Rejected { reason },
             Outcome::Queued(id) => {
@@ -66,7 +70,13 @@ fn now() -> i64 {
 }
 
 /// Parses, analyses, and acts; runs on a blocking thread (CPU work and fsync).
-fn judge_and_spool(rt: &Runtime, spool: &Spool, env: &sg_smtp::Envelope, data: Vec<u8>) -> Outcome {
+fn judge_and_spool(
+    rt: &Runtime,
+    spool: &Spool,
+    tag_prefix: &str,
+    env: &sg_smtp::Envelope,
+    data: Vec<u8>,
+) -> Outcome {
     let received_at = now();
     let envelope = Envelope {
         peer_ip: Some(env.peer.ip()),
@@ -107,7 +117,11 @@ fn judge_and_spool(rt: &Runtime, spool: &Spool, env: &sg_smtp::Envelope, data: V
     let stored = {
         // The queue id is only known once stored; the worker adds it at delivery.
         let mut with_headers = verdict_headers(&report).into_bytes();
-        with_headers.extend_from_slice(&data);
+        if report.verdict == Verdict::Tag {
+            with_headers.extend_from_slice(&tag_subject(&data, tag_prefix));
+        } else {
+            with_headers.extend_from_slice(&data);
+        }
         spool.store(&meta, &with_headers)
     };
     match stored {
