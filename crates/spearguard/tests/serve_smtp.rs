@@ -118,6 +118,10 @@ fn serve_delivers_clean_mail_quarantines_phishing_and_stops_on_sigterm() {
         "{delivered}"
     );
     assert!(delivered.contains("X-Spearguard-Queue-Id: "), "{delivered}");
+    assert!(
+        delivered.contains("(spearguard) with ESMTP"),
+        "a Received trace header: {delivered}"
+    );
     assert!(delivered.contains("Minutes of Tuesday"), "{delivered}");
 
     assert!(files_in(&data.path().join("mailboxes/victim@example.org/new")).is_empty());

@@ -68,6 +68,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             rt: Arc::new(rt),
             spool: spool.clone(),
             tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
+            hostname: cfg.smtp.hostname.clone(),
             queued,
         });
         let delivery = tokio::spawn(worker::run(

@@ -122,3 +122,83 @@ mod tag_tests {
         assert!(t.ends_with(b"\n\nSubject: not a header\n"));
     }
 }
+
+/// The trace header spearguard adds when it accepts a message (RFC 5321 §4.4):
+/// `Received: from HELO (IP) by HOSTNAME with PROTOCOL; DATE`.
+pub(crate) fn received_header(
+    helo: &str,
+    peer: std::net::IpAddr,
+    hostname: &str,
+    protocol: &str,
+    unix_time: i64,
+) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_graphic() && !matches!(c, '(' | ')' | ';'))
+            .take(255)
+            .collect()
+    };
+    format!(
+        "Received: from {} ({peer})\r\n\tby {} (spearguard) with {protocol};\r\n\t{}\r\n",
+        clean(helo),
+        clean(hostname),
+        rfc5322_date(unix_time)
+    )
+}
+
+/// `Thu, 26 Nov 2026 21:16:00 +0000` for a Unix time (UTC).
+pub(crate) fn rfc5322_date(unix_time: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix_time.div_euclid(86_400);
+    let secs = unix_time.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod received_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc5322() {
+        assert_eq!(rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(
+            rfc5322_date(1_795_728_960),
+            "Thu, 26 Nov 2026 21:36:00 +0000"
+        );
+        assert_eq!(rfc5322_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn received_header_cannot_be_broken_by_the_helo() {
+        let h = received_header(
+            "evil)\r\nX-Injected: 1",
+            "192.0.2.1".parse().unwrap(),
+            "mx.example.org",
+            "ESMTP",
+            0,
+        );
+        assert!(h.starts_with("Received: from evilX-Injected:1 (192.0.2.1)\r\n\tby mx.example.org (spearguard) with ESMTP;"));
+        assert_eq!(h.matches("\r\n").count(), 3);
+        assert!(h.ends_with("+0000\r\n"));
+    }
+}

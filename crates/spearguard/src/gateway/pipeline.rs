@@ -13,7 +13,7 @@ use sg_spool::{Metadata, Spool};
 use tokio::sync::mpsc;
 
 use crate::config::Runtime;
-use crate::gateway::headers::{tag_subject, verdict_headers};
+use crate::gateway::headers::{received_header, tag_subject, verdict_headers};
 
 /// Judges and spools messages; wakes the delivery worker.
 pub(crate) struct Pipeline {
@@ -23,6 +23,8 @@ pub(crate) struct Pipeline {
     pub(crate) spool: Arc<Spool>,
     /// Subject prefix for tagged mail.
     pub(crate) tag_prefix: String,
+    /// This gateway's name, for the Received header.
+    pub(crate) hostname: String,
     /// Ids of messages queued for delivery, for the worker.
     pub(crate) queued: mpsc::UnboundedSender<QueueId>,
 }
@@ -41,8 +43,9 @@ impl MessageHandler for Pipeline {
     async fn on_message(&self, envelope: sg_smtp::Envelope, data: Vec<u8>) -> Decision {
         let (rt, spool) = (self.rt.clone(), self.spool.clone());
         let prefix = self.tag_prefix.clone();
+        let hostname = self.hostname.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            judge_and_spool(&rt, &spool, &prefix, &envelope, data)
+            judge_and_spool(&rt, &spool, &prefix, &hostname, &envelope, data)
         })
         .await
         .unwrap_or(Outcome::NotStored);
@@ -74,10 +77,22 @@ fn judge_and_spool(
     rt: &Runtime,
     spool: &Spool,
     tag_prefix: &str,
+    hostname: &str,
     env: &sg_smtp::Envelope,
     data: Vec<u8>,
 ) -> Outcome {
     let received_at = now();
+    // The trace header goes on first, so quarantined and delivered copies both carry it.
+    let mut traced = received_header(
+        &env.helo,
+        env.peer.ip(),
+        hostname,
+        env.protocol(),
+        received_at,
+    )
+    .into_bytes();
+    traced.extend_from_slice(&data);
+    let data = traced;
     let envelope = Envelope {
         peer_ip: Some(env.peer.ip()),
         helo: Some(env.helo.clone()),
