@@ -9,9 +9,9 @@
 
 use std::net::IpAddr;
 
-use crate::codec::{Frame, begin_frame, finish_frame};
+use crate::codec::Frame;
 use crate::flags::{Actions, ProtocolFlags};
-use crate::wire::{DecodeError, EncodeError, Reader, put_z};
+use crate::wire::{DecodeError, EncodeError, Reader, encode_frame_with, put_z};
 
 /// `SMFIC_OPTNEG`.
 pub(crate) const OPTNEG: u8 = b'O';
@@ -269,11 +269,7 @@ impl Command {
 
     /// Appends this command as one frame.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let start = begin_frame(out, self.code());
-        let written = self.encode_data(out);
-        written
-            .and_then(|()| Ok(finish_frame(out, start)?))
-            .inspect_err(|_| out.truncate(start))
+        encode_frame_with(out, self.code(), |out| self.encode_data(out))
     }
 
     fn encode_data(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -7,11 +7,11 @@
 //! bytes, and the final decisions (`c`, `a`, `r`, `t`, `d`) carry no data at all — Postfix
 //! treats any data after them as a protocol error.
 
-use crate::codec::{Frame, begin_frame, finish_frame};
+use crate::codec::Frame;
 use crate::command::Options;
 use crate::flags::{Actions, MacroStage, ProtocolFlags};
 use crate::reply::Reply;
-use crate::wire::{DecodeError, EncodeError, Reader, put_z};
+use crate::wire::{DecodeError, EncodeError, Reader, encode_frame_with, put_z};
 
 /// One response to the MTA.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,11 +139,7 @@ impl Response {
 
     /// Appends this response as one frame; on error `out` is left as it was.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let start = begin_frame(out, self.code());
-        let written = self.encode_data(out);
-        written
-            .and_then(|()| Ok(finish_frame(out, start)?))
-            .inspect_err(|_| out.truncate(start))
+        encode_frame_with(out, self.code(), |out| self.encode_data(out))
     }
 
     fn encode_data(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -179,6 +179,19 @@ pub(crate) fn put_z(
     Ok(())
 }
 
+/// Appends one frame with command byte `code` whose data `write_data` writes; on error `out`
+/// is left exactly as it was (shared by [`crate::Command`] and [`crate::Response`]).
+pub(crate) fn encode_frame_with(
+    out: &mut Vec<u8>,
+    code: u8,
+    write_data: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let start = crate::codec::begin_frame(out, code);
+    write_data(out)
+        .and_then(|()| Ok(crate::codec::finish_frame(out, start)?))
+        .inspect_err(|_| out.truncate(start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
