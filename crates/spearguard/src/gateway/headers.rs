@@ -55,12 +55,21 @@ mod tests {
     }
 }
 
-/// Puts `prefix` in front of the Subject of a tagged message (adds a Subject when there is
-/// none). Works on the raw header block; encoded words after the prefix stay as they are.
-/// Idempotent: a subject that already starts with the prefix is left alone.
+/// The message with `prefix` in front of its Subject (see [`write_tagged`]).
+#[cfg(test)]
 pub(crate) fn tag_subject(message: &[u8], prefix: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + prefix.len() + 12);
+    write_tagged(&mut out, message, prefix);
+    out
+}
+
+/// Appends `message` to `out` with `prefix` in front of its Subject (adds a Subject when there
+/// is none). Works on the raw header block; encoded words after the prefix stay as they are.
+/// Idempotent: a subject that already starts with the prefix is left alone.
+pub(crate) fn write_tagged(out: &mut Vec<u8>, message: &[u8], prefix: &str) {
     if prefix.is_empty() {
-        return message.to_vec();
+        out.extend_from_slice(message);
+        return;
     }
     let header_end = find(message, b"\r\n\r\n")
         .map(|i| i + 2)
@@ -77,21 +86,19 @@ pub(crate) fn tag_subject(message: &[u8], prefix: &str) -> Vec<u8> {
                 value += 1;
             }
             if message[value..].starts_with(prefix.as_bytes()) {
-                return message.to_vec();
+                out.extend_from_slice(message);
+                return;
             }
-            let mut out = Vec::with_capacity(message.len() + prefix.len() + 1);
             out.extend_from_slice(&message[..line_start + 8]);
             out.push(b' ');
             out.extend_from_slice(prefix.as_bytes());
             out.extend_from_slice(&message[value..]);
-            return out;
+            return;
         }
         line_start = line_end;
     }
-    let mut out = Vec::with_capacity(message.len() + prefix.len() + 12);
     out.extend_from_slice(format!("Subject: {prefix}\r\n").as_bytes());
     out.extend_from_slice(message);
-    out
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -13,7 +13,7 @@ use sg_spool::{Metadata, Spool};
 use tokio::sync::mpsc;
 
 use crate::config::Runtime;
-use crate::gateway::headers::{received_header, tag_subject, verdict_headers};
+use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
 
 /// Judges and spools messages; wakes the delivery worker.
 pub(crate) struct Pipeline {
@@ -82,17 +82,6 @@ fn judge_and_spool(
     data: Vec<u8>,
 ) -> Outcome {
     let received_at = now();
-    // The trace header goes on first, so quarantined and delivered copies both carry it.
-    let mut traced = received_header(
-        &env.helo,
-        env.peer.ip(),
-        hostname,
-        env.protocol(),
-        received_at,
-    )
-    .into_bytes();
-    traced.extend_from_slice(&data);
-    let data = traced;
     let envelope = Envelope {
         peer_ip: Some(env.peer.ip()),
         helo: Some(env.helo.clone()),
@@ -123,22 +112,32 @@ fn judge_and_spool(
         helo: Some(env.helo.clone()),
         verdict: Some(verdict_json(&report)),
     };
+    // What is stored, built in one buffer: our trace header on top, then (for delivery) the
+    // verdict headers, then the message (with the tag prefix on its Subject when tagged).
+    // The queue id is only known once stored; the worker adds it at delivery.
+    let trace = received_header(
+        &env.helo,
+        env.peer.ip(),
+        hostname,
+        env.protocol(),
+        received_at,
+    );
+    let mut stored_bytes = Vec::with_capacity(trace.len() + 1024 + data.len());
+    stored_bytes.extend_from_slice(trace.as_bytes());
     if report.verdict == Verdict::Quarantine {
-        return match spool.store_quarantined(&meta, &data) {
+        stored_bytes.extend_from_slice(&data);
+        return match spool.store_quarantined(&meta, &stored_bytes) {
             Ok(id) => Outcome::Quarantined(id),
             Err(_) => Outcome::NotStored,
         };
     }
-    let stored = {
-        // The queue id is only known once stored; the worker adds it at delivery.
-        let mut with_headers = verdict_headers(&report).into_bytes();
-        if report.verdict == Verdict::Tag {
-            with_headers.extend_from_slice(&tag_subject(&data, tag_prefix));
-        } else {
-            with_headers.extend_from_slice(&data);
-        }
-        spool.store(&meta, &with_headers)
-    };
+    stored_bytes.extend_from_slice(verdict_headers(&report).as_bytes());
+    if report.verdict == Verdict::Tag {
+        write_tagged(&mut stored_bytes, &data, tag_prefix);
+    } else {
+        stored_bytes.extend_from_slice(&data);
+    }
+    let stored = spool.store(&meta, &stored_bytes);
     match stored {
         Ok(id) => Outcome::Queued(id),
         Err(_) => Outcome::NotStored,
