@@ -122,13 +122,7 @@ fn cross_validate(
             model: None,
             model_data: Some(Arc::new(model)),
         };
-        let mut rt = cfg
-            .build(&opts)
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {e:?}"))?;
-        if !args.engine.only.is_empty() {
-            let ids: Vec<&str> = args.engine.only.iter().map(String::as_str).collect();
-            rt.engine = rt.engine.only(&ids);
-        }
+        let rt = super::runtime_with(cfg, &opts, &args.engine.only)?;
         let fold_reports = scan_all(&rt, samples, |s| fold_of(&s.source, k) == fold);
         for (slot, r) in reports.iter_mut().zip(fold_reports) {
             if r.is_some() {

@@ -43,11 +43,20 @@ pub(crate) fn runtime_from(cfg: &Config, args: &EngineArgs) -> anyhow::Result<Ru
         model: args.model.clone(),
         model_data: None,
     };
-    let mut rt = cfg.build_runtime(&opts)?;
-    if !args.only.is_empty() {
+    runtime_with(cfg, &opts, &args.only)
+}
+
+/// Builds the engine with explicit build options, keeping only the `only` analysers (when
+/// given, each must exist).
+pub(crate) fn runtime_with(
+    cfg: &Config,
+    opts: &BuildOptions,
+    only: &[String],
+) -> anyhow::Result<Runtime> {
+    let mut rt = cfg.build_runtime(opts)?;
+    if !only.is_empty() {
         let known = rt.engine.analyser_ids();
-        let unknown: Vec<&String> = args
-            .only
+        let unknown: Vec<&String> = only
             .iter()
             .filter(|id| !known.contains(&id.as_str()))
             .collect();
@@ -62,7 +71,7 @@ pub(crate) fn runtime_from(cfg: &Config, args: &EngineArgs) -> anyhow::Result<Ru
                 known.join(", ")
             );
         }
-        let ids: Vec<&str> = args.only.iter().map(String::as_str).collect();
+        let ids: Vec<&str> = only.iter().map(String::as_str).collect();
         rt.engine = rt.engine.only(&ids);
     }
     Ok(rt)
