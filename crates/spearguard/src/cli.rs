@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Review quarantined messages: list, show, release (deliver once) or delete them.
     Quarantine(QuarantineArgs),
+    /// The message log: what the gateway decided, newest first (readable while serve runs).
+    Messages(MessagesArgs),
     /// Analyse .eml files, directories, mbox files and Maildir folders; one line per message.
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
@@ -106,6 +108,26 @@ pub(crate) enum QuarantineAction {
         /// Queue id.
         id: String,
     },
+}
+
+/// `spearguard messages`.
+#[derive(Debug, Args)]
+pub(crate) struct MessagesArgs {
+    /// The gateway's data folder (overrides `[gateway] data_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Only this verdict (deliver, tag, quarantine, reject).
+    #[arg(long, value_name = "VERDICT")]
+    pub(crate) verdict: Option<String>,
+    /// Only messages received at or after this Unix time.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub(crate) since: Option<i64>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: u32,
+    /// JSON lines instead of tab-separated text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `spearguard scan`.

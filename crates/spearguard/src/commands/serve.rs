@@ -45,6 +45,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         Spool::open(data.join("spool"))
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
+    let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
     let maildirs = Arc::new(Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -69,6 +70,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             spool: spool.clone(),
             tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
             hostname: cfg.smtp.hostname.clone(),
+            store,
             queued,
         });
         let delivery = tokio::spawn(worker::run(

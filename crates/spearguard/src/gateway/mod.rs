@@ -3,4 +3,5 @@
 
 pub(crate) mod headers;
 pub(crate) mod pipeline;
+pub(crate) mod record;
 pub(crate) mod worker;

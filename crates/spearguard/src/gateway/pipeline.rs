@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Runtime;
 use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
+use crate::gateway::record::{Action, Judged, message_record, signals_json};
 
 /// Judges and spools messages; wakes the delivery worker.
 pub(crate) struct Pipeline {
@@ -25,6 +26,8 @@ pub(crate) struct Pipeline {
     pub(crate) tag_prefix: String,
     /// This gateway's name, for the Received header.
     pub(crate) hostname: String,
+    /// The message log.
+    pub(crate) store: Arc<dyn sg_store::Store>,
     /// Ids of messages queued for delivery, for the worker.
     pub(crate) queued: mpsc::UnboundedSender<QueueId>,
 }
@@ -41,11 +44,11 @@ enum Outcome {
 
 impl MessageHandler for Pipeline {
     async fn on_message(&self, envelope: sg_smtp::Envelope, data: Vec<u8>) -> Decision {
-        let (rt, spool) = (self.rt.clone(), self.spool.clone());
+        let (rt, spool, store) = (self.rt.clone(), self.spool.clone(), self.store.clone());
         let prefix = self.tag_prefix.clone();
         let hostname = self.hostname.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            judge_and_spool(&rt, &spool, &prefix, &hostname, &envelope, data)
+            judge_and_spool(&rt, &spool, &*store, &prefix, &hostname, &envelope, data)
         })
         .await
         .unwrap_or(Outcome::NotStored);
@@ -76,6 +79,7 @@ fn now() -> i64 {
 fn judge_and_spool(
     rt: &Runtime,
     spool: &Spool,
+    store: &dyn sg_store::Store,
     tag_prefix: &str,
     hostname: &str,
     env: &sg_smtp::Envelope,
@@ -88,19 +92,60 @@ fn judge_and_spool(
         mail_from: Some(env.mail_from.to_lowercase()),
         rcpt_to: env.rcpt_to.iter().map(|r| r.to_lowercase()).collect(),
     };
-    let report = match Message::parse(&data, &rt.limits) {
-        Ok(msg) => {
-            let cx = Context {
-                envelope: &envelope,
-                direction: Direction::Inbound,
-                received_at,
-                org: &rt.org,
-            };
-            rt.engine.scan(&msg, &cx)
-        }
+    let started = std::time::Instant::now();
+    let msg = match Message::parse(&data, &rt.limits) {
+        Ok(msg) => msg,
         // Empty or oversized bodies: the SMTP limits should have caught them already.
         Err(e) => return Outcome::Reject(format!("message refused: {e}")),
     };
+    let cx = Context {
+        envelope: &envelope,
+        direction: Direction::Inbound,
+        received_at,
+        org: &rt.org,
+    };
+    let report = rt.engine.scan(&msg, &cx);
+    let judged = Judged {
+        front: "smtp",
+        envelope: &envelope,
+        direction: Direction::Inbound,
+        message: Some(&msg),
+        report: &report,
+        received_at,
+        scan_micros: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+    };
+    let outcome = act(
+        spool,
+        tag_prefix,
+        hostname,
+        env,
+        &report,
+        received_at,
+        &data,
+    );
+    let (action, id) = match &outcome {
+        Outcome::Reject(_) => (Action::Rejected, None),
+        Outcome::Queued(id) => (Action::Queued, Some(id.to_string())),
+        Outcome::Quarantined(id) => (Action::Quarantined, Some(id.to_string())),
+        Outcome::NotStored => (Action::NotStored, None),
+    };
+    // The log is not the durability point (the spool is): a store error costs a row, not mail.
+    if let Err(e) = store.record_message(&message_record(&judged, action, id)) {
+        tracing::warn!(error = %e, "message log write failed");
+    }
+    outcome
+}
+
+/// Rejects, quarantines or queues a judged message.
+fn act(
+    spool: &Spool,
+    tag_prefix: &str,
+    hostname: &str,
+    env: &sg_smtp::Envelope,
+    report: &Report,
+    received_at: i64,
+    data: &[u8],
+) -> Outcome {
     if report.verdict == Verdict::Reject {
         return Outcome::Reject("message refused by content policy".to_string());
     }
@@ -110,7 +155,7 @@ fn judge_and_spool(
         received_at: u64::try_from(received_at).unwrap_or(0),
         peer_ip: Some(env.peer.ip()),
         helo: Some(env.helo.clone()),
-        verdict: Some(verdict_json(&report)),
+        verdict: Some(verdict_json(report)),
     };
     // What is stored, built in one buffer: our trace header on top, then (for delivery) the
     // verdict headers, then the message (with the tag prefix on its Subject when tagged).
@@ -125,17 +170,17 @@ fn judge_and_spool(
     let mut stored_bytes = Vec::with_capacity(trace.len() + 1024 + data.len());
     stored_bytes.extend_from_slice(trace.as_bytes());
     if report.verdict == Verdict::Quarantine {
-        stored_bytes.extend_from_slice(&data);
+        stored_bytes.extend_from_slice(data);
         return match spool.store_quarantined(&meta, &stored_bytes) {
             Ok(id) => Outcome::Quarantined(id),
             Err(_) => Outcome::NotStored,
         };
     }
-    stored_bytes.extend_from_slice(verdict_headers(&report).as_bytes());
+    stored_bytes.extend_from_slice(verdict_headers(report).as_bytes());
     if report.verdict == Verdict::Tag {
-        write_tagged(&mut stored_bytes, &data, tag_prefix);
+        write_tagged(&mut stored_bytes, data, tag_prefix);
     } else {
-        stored_bytes.extend_from_slice(&data);
+        stored_bytes.extend_from_slice(data);
     }
     let stored = spool.store(&meta, &stored_bytes);
     match stored {
@@ -149,9 +194,7 @@ fn verdict_json(report: &Report) -> String {
     serde_json::json!({
         "verdict": report.verdict.as_str(),
         "score": report.score,
-        "signals": report.signals.iter().map(|s| serde_json::json!({
-            "name": s.name, "score": s.score, "detail": s.evidence.summary,
-        })).collect::<Vec<_>>(),
+        "signals": signals_json(report),
     })
     .to_string()
 }
