@@ -22,13 +22,13 @@ pub struct ServerConfig {
     /// Address and port the MTA connects to (`smtpd_milters = inet:127.0.0.1:11339`). The
     /// caller binds it and hands [`crate::server::serve`] the listener.
     pub listen: SocketAddr,
-    /// Most MTA connections at once (Postfix opens one per smtpd process); one more is
+    /// Most MTA connections at once (Postfix opens one per smtpd process). One more is
     /// closed at once, and the MTA applies its `milter_default_action`.
     pub max_connections: usize,
-    /// Largest message (header lines plus body) inspected, in bytes; a bigger one is refused
-    /// with `552 5.3.4`.
+    /// Largest message (header lines plus body) inspected, in bytes. A bigger one is
+    /// refused with `552 5.3.4`.
     pub max_message_size: usize,
-    /// Most recipients kept per message; further ones get `452 4.5.3`.
+    /// Most recipients kept per message. Further ones get `452 4.5.3`.
     pub max_recipients: usize,
     /// Longest wait for the MTA's next command, in seconds. Postfix keeps its milter
     /// connection open for the whole SMTP session, idle while the client is, so keep this
@@ -38,13 +38,13 @@ pub struct ServerConfig {
     /// Longest wait for a reply to be written to an MTA that does not read, in seconds.
     #[serde(with = "seconds")]
     pub write_timeout: Duration,
-    /// Longest wait for the handler's decision on a message, in seconds; after it the MTA
+    /// Longest wait for the handler's decision on a message, in seconds. After it the MTA
     /// is told to tempfail (`451 4.3.0`). Keep it under Postfix's `milter_content_timeout`
     /// (300 s), so the client hears our 451 rather than Postfix's default action.
     #[serde(with = "seconds")]
     pub decision_timeout: Duration,
-    /// Longest wait for connections with a message in flight to finish after shutdown
-    /// begins, in seconds; connections between messages close at once.
+    /// Longest wait, in seconds, for connections with a message in flight to finish after
+    /// shutdown begins. Connections between messages close at once.
     #[serde(with = "seconds")]
     pub shutdown_timeout: Duration,
 }
