@@ -118,6 +118,32 @@ fn can_run() -> bool {
     true
 }
 
+/// One SMTP session that starts a transaction and resets it (Postfix then sends the milter
+/// SMFIC_ABORT), then sends each file in turn on the same connection; `sent` or the error.
+fn send_session(addr: &str, to: &str, files: &[&Path]) -> String {
+    let (host, port) = addr.rsplit_once(':').expect("host:port");
+    let script = r#"
+import smtplib, sys
+host, port, rcpt = sys.argv[1:4]
+try:
+    with smtplib.SMTP(host, int(port), timeout=30) as s:
+        s.ehlo()
+        s.mail("abandoned@example.net")
+        s.rset()
+        for path in sys.argv[4:]:
+            s.sendmail("a@example.org", [rcpt], open(path, "rb").read())
+    print("sent")
+except smtplib.SMTPException as e:
+    print("error", e)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, host, port, to])
+        .args(files)
+        .output()
+        .expect("run python3");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Every setting line of contrib/postfix/main.cf, with the milter address given.
 fn contrib_lines(milter: &str) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contrib/postfix/main.cf");
@@ -194,7 +220,8 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
         "phishing not delivered"
     );
 
-    // A sender's forged verdict headers are replaced by ours.
+    // A sender's forged verdict headers are replaced by ours; on the same SMTP connection,
+    // after an abandoned transaction, a clean and a suspicious message are judged too.
     let forged = tmp.path().join("forged.eml");
     std::fs::write(
         &forged,
@@ -202,10 +229,13 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
          x-spearguard-score: -50\r\n\r\nhello\r\n",
     )
     .expect("write");
-    let sent = send(&postfix.smtp, "a@example.org", "carol@sink.test", &forged);
+    let clean = fixture("plain-colleague.eml");
+    let suspicious = fixture("multipart-html-attachment.eml");
+    let session = [forged.as_path(), &clean, &suspicious];
+    let sent = send_session(&postfix.smtp, "carol@sink.test", &session);
     assert_eq!(sent, "sent", "{}", postfix.log());
-    wait_for("Postfix to deliver the forged message", || {
-        files_in(&postfix.inbox()).len() == 2
+    wait_for("Postfix to deliver the messages of the session", || {
+        files_in(&postfix.inbox()).len() == 4
     });
     let forged = files_in(&postfix.inbox())
         .iter()
@@ -220,6 +250,33 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
     );
     assert_eq!(lower.matches("x-spearguard-score:").count(), 1, "{forged}");
     assert!(!forged.contains("-50"), "{forged}");
+    let with_verdict = files_in(&postfix.inbox())
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("read"))
+        .filter(|m| m.contains("\nX-Spearguard-Verdict: deliver\n"))
+        .count();
+    assert_eq!(with_verdict, 3, "every clean message was judged");
+    let tagged = files_in(&postfix.inbox())
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("read"))
+        .find(|m| m.contains("<fixture-1@example.net>"))
+        .expect("tagged message delivered");
+    assert!(tagged.contains("\nX-Spearguard-Verdict: tag\n"), "{tagged}");
+    assert!(
+        tagged.contains(
+            "\nSubject: [SUSPICIOUS] =?ISO-2022-JP?B?GyRCJCpDTiRpJDsbKEI=?= account notice\n"
+        ),
+        "{tagged}"
+    );
+    assert_eq!(tagged.matches("\nSubject:").count(), 1, "{tagged}");
+
+    // Postfix had nothing to complain about in the milter conversation.
+    let log = postfix.log();
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("warning:") && l.to_ascii_lowercase().contains("milter"))
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
 
     // Milter mode spools nothing: Postfix owns the messages.
     assert!(files_in(&data.join("spool/queue")).is_empty());
@@ -234,5 +291,5 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
         &fixture("plain-colleague.eml"),
     );
     assert!(sent.starts_with("refused 4"), "{sent}: {}", postfix.log());
-    assert_eq!(files_in(&postfix.inbox()).len(), 2);
+    assert_eq!(files_in(&postfix.inbox()).len(), 4);
 }
