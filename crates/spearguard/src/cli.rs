@@ -67,6 +67,9 @@ pub(crate) struct ServeArgs {
     /// SMTP listen address (overrides `[smtp_server] listen`); port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub(crate) smtp_listen: Option<std::net::SocketAddr>,
+    /// Milter listen address (overrides `[milter_server] listen`); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) milter_listen: Option<std::net::SocketAddr>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

@@ -34,6 +34,8 @@ pub(crate) struct Config {
     pub(crate) smtp: sg_smtp::Config,
     /// `[smtp_server]`: the SMTP listener (address, sessions, timeouts).
     pub(crate) smtp_server: sg_smtp::ServerConfig,
+    /// `[milter_server]`: the milter listener for Postfix (address, limits, timeouts).
+    pub(crate) milter_server: sg_milter::server::ServerConfig,
 }
 
 /// `[gateway]`.

@@ -1,5 +1,6 @@
 //! `spearguard serve`: the gateway. SMTP relay on embedded defaults (127.0.0.1:2525, data
-//! under `./data`), every accepted message spooled and fsync'd before the 250, delivered by
+//! under `./data`) and a milter for Postfix (127.0.0.1:11339, nothing spooled: Postfix
+//! holds or delivers); every accepted message spooled and fsync'd before the 250, delivered by
 //! a worker to `DATA/mailboxes/<recipient>/` (Maildir). SIGTERM or Ctrl-C shut it down
 //! gracefully: transactions in flight finish, idle sessions get 421, nothing acknowledged
 //! is lost because the spool has it.
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::EXIT_OK;
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::gateway::{pipeline::Pipeline, worker};
+use crate::gateway::{milter::MilterGate, pipeline::Pipeline, worker};
 
 /// Runs the gateway until a shutdown signal.
 pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> {
@@ -26,6 +27,9 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     }
     if let Some(addr) = args.smtp_listen {
         cfg.smtp_server.listen = addr;
+    }
+    if let Some(addr) = args.milter_listen {
+        cfg.milter_server.listen = addr;
     }
     let rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
@@ -38,6 +42,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         .clone()
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid [smtp_server] config: {e:?}"))?;
+    let milter_cfg = cfg.milter_server.clone().validate().map_err(|e| {
+        let e: Vec<String> = e.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid [milter_server] config: {}", e.join("; "))
+    })?;
     let data = cfg.gateway.data_dir.clone();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("creating data dir {}", data.display()))?;
@@ -53,6 +61,13 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        let milter_listener = tokio::net::TcpListener::bind(milter_cfg.listen)
+            .await
+            .with_context(|| format!("binding milter listener {}", milter_cfg.listen))?;
+        let milter_addr = milter_listener
+            .local_addr()
+            .context("reading the milter listener address")?;
+        eprintln!("spearguard: milter listening on {milter_addr}");
         let listener = tokio::net::TcpListener::bind(cfg.smtp_server.listen)
             .await
             .with_context(|| format!("binding SMTP listener {}", cfg.smtp_server.listen))?;
@@ -65,8 +80,19 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         );
         let shutdown = CancellationToken::new();
         let (queued, to_deliver) = mpsc::unbounded_channel();
+        let rt = Arc::new(rt);
+        let milter = tokio::spawn(sg_milter::server::serve(
+            milter_listener,
+            milter_cfg,
+            Arc::new(MilterGate {
+                rt: rt.clone(),
+                tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
+                store: store.clone(),
+            }),
+            shutdown.clone(),
+        ));
         let pipeline = Arc::new(Pipeline {
-            rt: Arc::new(rt),
+            rt,
             spool: spool.clone(),
             tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
             hostname: cfg.smtp.hostname.clone(),
@@ -97,6 +123,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         .await
         .context("SMTP server")?;
         shutdown.cancel();
+        let _ = milter.await;
         let _ = delivery.await;
         signals.abort();
         anyhow::Ok(())

@@ -1,7 +1,10 @@
-//! The gateway's moving parts, shared by the SMTP relay (and later the milter): the
-//! pipeline that judges and spools each message, and the worker that delivers the spool.
+//! The gateway's moving parts, shared by the SMTP relay and the milter: the judgement both
+//! use, the pipeline that judges and spools each relayed message, the milter handler that
+//! judges and answers Postfix, and the worker that delivers the spool.
 
 pub(crate) mod headers;
+pub(crate) mod judge;
+pub(crate) mod milter;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 pub(crate) mod worker;

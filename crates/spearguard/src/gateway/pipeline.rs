@@ -3,10 +3,9 @@
 //! `Stored` is returned only after the spool's fsync, so the 250 means "on disk".
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use sg_detect::{Context, Report, Verdict};
-use sg_message::{Direction, Envelope, Message};
+use sg_detect::{Report, Verdict};
+use sg_message::{Direction, Envelope};
 use sg_smtp::{Decision, MessageHandler};
 use sg_spool::QueueId;
 use sg_spool::{Metadata, Spool};
@@ -14,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Runtime;
 use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
+use crate::gateway::judge::{POLICY_REJECT, judge, now};
 use crate::gateway::record::{Action, Judged, message_record, signals_json};
 
 /// Judges and spools messages; wakes the delivery worker.
@@ -69,12 +69,6 @@ impl MessageHandler for Pipeline {
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// Parses, analyses, and acts; runs on a blocking thread (CPU work and fsync).
 fn judge_and_spool(
     rt: &Runtime,
@@ -92,37 +86,22 @@ fn judge_and_spool(
         mail_from: Some(env.mail_from.to_lowercase()),
         rcpt_to: env.rcpt_to.iter().map(|r| r.to_lowercase()).collect(),
     };
-    let started = std::time::Instant::now();
-    let msg = match Message::parse(&data, &rt.limits) {
-        Ok(msg) => msg,
+    let judgement = match judge(rt, &envelope, &data, received_at) {
+        Ok(judgement) => judgement,
         // Empty or oversized bodies: the SMTP limits should have caught them already.
         Err(e) => return Outcome::Reject(format!("message refused: {e}")),
     };
-    let cx = Context {
-        envelope: &envelope,
-        direction: Direction::Inbound,
-        received_at,
-        org: &rt.org,
-    };
-    let report = rt.engine.scan(&msg, &cx);
+    let report = &judgement.report;
     let judged = Judged {
         front: "smtp",
         envelope: &envelope,
         direction: Direction::Inbound,
-        message: Some(&msg),
-        report: &report,
+        message: Some(&judgement.message),
+        report,
         received_at,
-        scan_micros: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+        scan_micros: judgement.scan_micros,
     };
-    let outcome = act(
-        spool,
-        tag_prefix,
-        hostname,
-        env,
-        &report,
-        received_at,
-        &data,
-    );
+    let outcome = act(spool, tag_prefix, hostname, env, report, received_at, &data);
     let (action, id) = match &outcome {
         Outcome::Reject(_) => (Action::Rejected, None),
         Outcome::Queued(id) => (Action::Queued, Some(id.to_string())),
@@ -147,7 +126,7 @@ fn act(
     data: &[u8],
 ) -> Outcome {
     if report.verdict == Verdict::Reject {
-        return Outcome::Reject("message refused by content policy".to_string());
+        return Outcome::Reject(POLICY_REJECT.to_string());
     }
     let meta = Metadata {
         mail_from: Some(env.mail_from.clone()),

@@ -28,6 +28,10 @@ pub(crate) enum Action {
     Rejected,
     /// Could not be stored: the client was told to retry.
     NotStored,
+    /// Milter: handed back to the MTA (with our headers) for delivery.
+    Accepted,
+    /// Milter: handed back to the MTA to hold (its quarantine).
+    Held,
 }
 
 impl Action {
@@ -37,6 +41,8 @@ impl Action {
             Action::Quarantined => "quarantined",
             Action::Rejected => "rejected",
             Action::NotStored => "not_stored",
+            Action::Accepted => "accepted",
+            Action::Held => "held",
         }
     }
 }

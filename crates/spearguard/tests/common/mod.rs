@@ -97,6 +97,14 @@ impl Gateway {
     }
 }
 
+impl Drop for Gateway {
+    /// A test that fails before `stop` must not leave `serve` running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Whether `serve --help` lists `flag` (listeners added by later work are optional here).
 fn serve_accepts(flag: &str) -> bool {
     static HELP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
