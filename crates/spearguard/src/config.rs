@@ -32,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) smtp: sg_smtp::Config,
     /// `[smtp_server]`: the SMTP listener (address, sessions, timeouts).
     pub(crate) smtp_server: sg_smtp::ServerConfig,
+    /// `[http]`: the HTTP API, health check and metrics (address, token).
+    pub(crate) http: sg_web::Config,
 }
 
 /// `[gateway]`.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address of the HTTP API, health check and metrics; port 0 picks a free port.
+    /// Address of the HTTP API, health check and metrics (port 0 picks a free port).
     pub listen: SocketAddr,
     /// Bearer token for /api/v1 ("" = generate one into DATA/api-token at first start).
     pub token: String,

@@ -3,16 +3,18 @@
 //! `Stored` is returned only after the spool's fsync, so the 250 means "on disk".
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sg_detect::{Context, Report, Verdict};
 use sg_message::{Direction, Envelope, Message};
 use sg_smtp::{Decision, MessageHandler};
 use sg_spool::QueueId;
 use sg_spool::{Metadata, Spool};
+use sg_web::Disposition;
 use tokio::sync::mpsc;
 
 use crate::config::Runtime;
+use crate::gateway::METRICS;
 use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
 
 /// Judges and spools messages; wakes the delivery worker.
@@ -48,7 +50,11 @@ impl MessageHandler for Pipeline {
             judge_and_spool(&rt, &spool, &prefix, &hostname, &envelope, data)
         })
         .await
-        .unwrap_or(Outcome::NotStored);
+        .unwrap_or_else(|e| {
+            METRICS.count_message(Disposition::NotStored);
+            tracing::error!(error = %e, "scan task failed; message not stored");
+            Outcome::NotStored
+        });
         match outcome {
             Outcome::Reject(reason) => Decision::Rejected { reason },
             Outcome::Queued(id) => {
@@ -63,6 +69,10 @@ impl MessageHandler for Pipeline {
             },
             Outcome::NotStored => Decision::NotStored,
         }
+    }
+
+    fn on_session(&self, open: bool) {
+        METRICS.smtp_session(open);
     }
 }
 
@@ -88,6 +98,7 @@ fn judge_and_spool(
         mail_from: Some(env.mail_from.to_lowercase()),
         rcpt_to: env.rcpt_to.iter().map(|r| r.to_lowercase()).collect(),
     };
+    let started = Instant::now();
     let report = match Message::parse(&data, &rt.limits) {
         Ok(msg) => {
             let cx = Context {
@@ -99,8 +110,60 @@ fn judge_and_spool(
             rt.engine.scan(&msg, &cx)
         }
         // Empty or oversized bodies: the SMTP limits should have caught them already.
-        Err(e) => return Outcome::Reject(format!("message refused: {e}")),
+        Err(e) => {
+            METRICS.count_message(Disposition::Reject);
+            tracing::info!(mail_from = %env.mail_from, rcpts = env.rcpt_to.len(), error = %e,
+                "message refused: unparsable");
+            return Outcome::Reject(format!("message refused: {e}"));
+        }
     };
+    let scan = started.elapsed();
+    METRICS.observe_scan(scan);
+    let outcome = act(
+        spool,
+        tag_prefix,
+        hostname,
+        env,
+        &data,
+        &report,
+        received_at,
+    );
+    record(&outcome, &report, env, scan);
+    outcome
+}
+
+/// Counts and logs one judged message.
+fn record(outcome: &Outcome, report: &Report, env: &sg_smtp::Envelope, scan: Duration) {
+    let (disposition, queue_id) = match outcome {
+        Outcome::Reject(_) => (Disposition::Reject, None),
+        Outcome::Queued(id) if report.verdict == Verdict::Tag => (Disposition::Tag, Some(id)),
+        Outcome::Queued(id) => (Disposition::Deliver, Some(id)),
+        Outcome::Quarantined(id) => (Disposition::Quarantine, Some(id)),
+        Outcome::NotStored => (Disposition::NotStored, None),
+    };
+    METRICS.count_message(disposition);
+    tracing::info!(
+        queue_id = queue_id.map(tracing::field::display),
+        verdict = report.verdict.as_str(),
+        outcome = disposition.as_str(),
+        score = (f64::from(report.score) * 100.0).round() / 100.0,
+        mail_from = %env.mail_from,
+        rcpts = env.rcpt_to.len(),
+        scan_ms = scan.as_secs_f64() * 1000.0,
+        "message judged"
+    );
+}
+
+/// Rejects, quarantines or queues a judged message (the spool writes fsync).
+fn act(
+    spool: &Spool,
+    tag_prefix: &str,
+    hostname: &str,
+    env: &sg_smtp::Envelope,
+    data: &[u8],
+    report: &Report,
+    received_at: i64,
+) -> Outcome {
     if report.verdict == Verdict::Reject {
         return Outcome::Reject("message refused by content policy".to_string());
     }
@@ -110,7 +173,7 @@ fn judge_and_spool(
         received_at: u64::try_from(received_at).unwrap_or(0),
         peer_ip: Some(env.peer.ip()),
         helo: Some(env.helo.clone()),
-        verdict: Some(verdict_json(&report)),
+        verdict: Some(verdict_json(report)),
     };
     // What is stored, built in one buffer: our trace header on top, then (for delivery) the
     // verdict headers, then the message (with the tag prefix on its Subject when tagged).
@@ -125,23 +188,28 @@ fn judge_and_spool(
     let mut stored_bytes = Vec::with_capacity(trace.len() + 1024 + data.len());
     stored_bytes.extend_from_slice(trace.as_bytes());
     if report.verdict == Verdict::Quarantine {
-        stored_bytes.extend_from_slice(&data);
+        stored_bytes.extend_from_slice(data);
         return match spool.store_quarantined(&meta, &stored_bytes) {
             Ok(id) => Outcome::Quarantined(id),
-            Err(_) => Outcome::NotStored,
+            Err(e) => not_stored(&e),
         };
     }
-    stored_bytes.extend_from_slice(verdict_headers(&report).as_bytes());
+    stored_bytes.extend_from_slice(verdict_headers(report).as_bytes());
     if report.verdict == Verdict::Tag {
-        write_tagged(&mut stored_bytes, &data, tag_prefix);
+        write_tagged(&mut stored_bytes, data, tag_prefix);
     } else {
-        stored_bytes.extend_from_slice(&data);
+        stored_bytes.extend_from_slice(data);
     }
     let stored = spool.store(&meta, &stored_bytes);
     match stored {
         Ok(id) => Outcome::Queued(id),
-        Err(_) => Outcome::NotStored,
+        Err(e) => not_stored(&e),
     }
+}
+
+fn not_stored(e: &sg_spool::SpoolError) -> Outcome {
+    tracing::error!(error = %e, "spooling failed; answering 451");
+    Outcome::NotStored
 }
 
 /// The verdict as stored with the message (for quarantine review and the API).
