@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -17,9 +17,21 @@ pub(crate) struct Cli {
     /// Configuration file (default: built-in defaults, or $SPEARGUARD_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Log format on stderr; the level comes from RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 /// The subcommands.
@@ -70,6 +82,9 @@ pub(crate) struct ServeArgs {
     /// Milter listen address (overrides `[milter_server] listen`); port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub(crate) milter_listen: Option<std::net::SocketAddr>,
+    /// HTTP API, health and metrics address (overrides `[http] listen`); port 0 allowed.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) http_listen: Option<std::net::SocketAddr>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

@@ -36,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) smtp_server: sg_smtp::ServerConfig,
     /// `[milter_server]`: the milter listener for Postfix (address, limits, timeouts).
     pub(crate) milter_server: sg_milter::server::ServerConfig,
+    /// `[http]`: the HTTP API, health check and metrics (address, token).
+    pub(crate) http: sg_web::Config,
 }
 
 /// `[gateway]`.

@@ -8,3 +8,8 @@ pub(crate) mod milter;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 pub(crate) mod worker;
+
+/// The gateway's metrics, process-wide so the pipeline and the worker count without
+/// threading a handle through them; `serve` hands it to the HTTP API for `/metrics`.
+pub(crate) static METRICS: std::sync::LazyLock<std::sync::Arc<sg_web::Metrics>> =
+    std::sync::LazyLock::new(Default::default);

@@ -3,15 +3,18 @@
 //! `Stored` is returned only after the spool's fsync, so the 250 means "on disk".
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sg_detect::{Report, Verdict};
 use sg_message::{Direction, Envelope};
 use sg_smtp::{Decision, MessageHandler};
 use sg_spool::QueueId;
 use sg_spool::{Metadata, Spool};
+use sg_web::Disposition;
 use tokio::sync::mpsc;
 
 use crate::config::Runtime;
+use crate::gateway::METRICS;
 use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
 use crate::gateway::judge::{POLICY_REJECT, judge, now};
 use crate::gateway::record::{Action, Judged, message_record, signals_json};
@@ -51,7 +54,11 @@ impl MessageHandler for Pipeline {
             judge_and_spool(&rt, &spool, &*store, &prefix, &hostname, &envelope, data)
         })
         .await
-        .unwrap_or(Outcome::NotStored);
+        .unwrap_or_else(|e| {
+            METRICS.count_message(Disposition::NotStored);
+            tracing::error!(error = %e, "scan task failed; message not stored");
+            Outcome::NotStored
+        });
         match outcome {
             Outcome::Reject(reason) => Decision::Rejected { reason },
             Outcome::Queued(id) => {
@@ -66,6 +73,10 @@ impl MessageHandler for Pipeline {
             },
             Outcome::NotStored => Decision::NotStored,
         }
+    }
+
+    fn on_session(&self, open: bool) {
+        METRICS.smtp_session(open);
     }
 }
 
@@ -89,9 +100,16 @@ fn judge_and_spool(
     let judgement = match judge(rt, &envelope, &data, received_at) {
         Ok(judgement) => judgement,
         // Empty or oversized bodies: the SMTP limits should have caught them already.
-        Err(e) => return Outcome::Reject(format!("message refused: {e}")),
+        Err(e) => {
+            METRICS.count_message(Disposition::Reject);
+            tracing::info!(mail_from = %env.mail_from, rcpts = env.rcpt_to.len(), error = %e,
+                "message refused: unparsable");
+            return Outcome::Reject(format!("message refused: {e}"));
+        }
     };
     let report = &judgement.report;
+    let scan = Duration::from_micros(u64::try_from(judgement.scan_micros).unwrap_or(0));
+    METRICS.observe_scan(scan);
     let judged = Judged {
         front: "smtp",
         envelope: &envelope,
@@ -112,10 +130,32 @@ fn judge_and_spool(
     if let Err(e) = store.record_message(&message_record(&judged, action, id)) {
         tracing::warn!(error = %e, "message log write failed");
     }
+    record(&outcome, report, env, scan);
     outcome
 }
+/// Counts and logs one judged message.
+fn record(outcome: &Outcome, report: &Report, env: &sg_smtp::Envelope, scan: Duration) {
+    let (disposition, queue_id) = match outcome {
+        Outcome::Reject(_) => (Disposition::Reject, None),
+        Outcome::Queued(id) if report.verdict == Verdict::Tag => (Disposition::Tag, Some(id)),
+        Outcome::Queued(id) => (Disposition::Deliver, Some(id)),
+        Outcome::Quarantined(id) => (Disposition::Quarantine, Some(id)),
+        Outcome::NotStored => (Disposition::NotStored, None),
+    };
+    METRICS.count_message(disposition);
+    tracing::info!(
+        queue_id = queue_id.map(tracing::field::display),
+        verdict = report.verdict.as_str(),
+        outcome = disposition.as_str(),
+        score = (f64::from(report.score) * 100.0).round() / 100.0,
+        mail_from = %env.mail_from,
+        rcpts = env.rcpt_to.len(),
+        scan_ms = scan.as_secs_f64() * 1000.0,
+        "message judged"
+    );
+}
 
-/// Rejects, quarantines or queues a judged message.
+/// Rejects, quarantines or queues a judged message (the spool writes fsync).
 fn act(
     spool: &Spool,
     tag_prefix: &str,
@@ -152,7 +192,7 @@ fn act(
         stored_bytes.extend_from_slice(data);
         return match spool.store_quarantined(&meta, &stored_bytes) {
             Ok(id) => Outcome::Quarantined(id),
-            Err(_) => Outcome::NotStored,
+            Err(e) => not_stored(&e),
         };
     }
     stored_bytes.extend_from_slice(verdict_headers(report).as_bytes());
@@ -164,8 +204,13 @@ fn act(
     let stored = spool.store(&meta, &stored_bytes);
     match stored {
         Ok(id) => Outcome::Queued(id),
-        Err(_) => Outcome::NotStored,
+        Err(e) => not_stored(&e),
     }
+}
+
+fn not_stored(e: &sg_spool::SpoolError) -> Outcome {
+    tracing::error!(error = %e, "spooling failed; answering 451");
+    Outcome::NotStored
 }
 
 /// The verdict as stored with the message (for quarantine review and the API).

@@ -170,3 +170,36 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// An HTTP request with Python's urllib (`token` as a bearer token when given); returns the
+/// status and the body.
+pub fn http(method: &str, url: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+    let script = r#"
+import sys, urllib.request, urllib.error
+method, url, token = sys.argv[1:4]
+req = urllib.request.Request(url, method=method)
+if token:
+    req.add_header('Authorization', 'Bearer ' + token)
+try:
+    with urllib.request.urlopen(req, timeout=30) as r:
+        status, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read()
+sys.stdout.buffer.write(b'%d\n' % status + body)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, method, url, token.unwrap_or("")])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let newline = out.stdout.iter().position(|&b| b == b'\n').expect("status");
+    let status = std::str::from_utf8(&out.stdout[..newline])
+        .expect("status text")
+        .parse()
+        .expect("status number");
+    (status, out.stdout[newline + 1..].to_vec())
+}
