@@ -105,6 +105,16 @@ impl Gateway {
     }
 }
 
+/// A test that fails half way must not leave `serve` running (a no-op once it has exited).
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Whether `serve --help` lists `flag` (listeners added by later work are optional here).
 fn serve_accepts(flag: &str) -> bool {
     static HELP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
