@@ -6,6 +6,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod client;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -76,6 +78,12 @@ impl Gateway {
             .unwrap_or_else(|| panic!("serve did not report a {service} listener"))
     }
 
+    /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits (20 s at most) for the exit code.
     pub fn stop(mut self) -> Option<i32> {
         let status = Command::new("kill")
@@ -97,11 +105,13 @@ impl Gateway {
     }
 }
 
+/// A test that fails half way must not leave `serve` running (a no-op once it has exited).
 impl Drop for Gateway {
-    /// A test that fails before `stop` must not leave `serve` running.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -202,4 +212,26 @@ sys.stdout.buffer.write(b'%d\n' % status + body)
         .parse()
         .expect("status number");
     (status, out.stdout[newline + 1..].to_vec())
+}
+
+/// Starts `serve` with the data dir `root/data` and a config file `root/spearguard.toml`
+/// holding `config` (e.g. short `[smtp_server]` timeouts); returns it and the data dir.
+pub fn start_with_config(root: &Path, config: &str) -> (Gateway, PathBuf) {
+    let file = root.join("spearguard.toml");
+    std::fs::write(&file, config).expect("write config");
+    let data = root.join("data");
+    let file = file.to_str().expect("utf-8 temp path");
+    (Gateway::start(&data, &["--config", file]), data)
+}
+
+/// Whether a message containing `token` is in `rcpt`'s Maildir (`new/`), and how often.
+pub fn delivered_count(data: &Path, rcpt: &str, token: &str) -> usize {
+    files_in(&data.join("mailboxes").join(rcpt).join("new"))
+        .iter()
+        .filter(|f| {
+            std::fs::read(f)
+                .map(|b| String::from_utf8_lossy(&b).contains(token))
+                .unwrap_or(false)
+        })
+        .count()
 }
