@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,7 @@ use crate::{ApiError, AppState, token};
 /// The whole HTTP app: health, metrics and `/api/v1` (which needs the bearer token).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
+        .route("/messages", get(messages))
         .route("/quarantine", get(list))
         .route("/quarantine/{id}", get(show).delete(delete))
         .route("/quarantine/{id}/raw", get(raw))
@@ -66,7 +67,11 @@ async fn require_token(
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.ready.load(Ordering::Acquire) && state.spool.path().is_dir() {
+    let store = state.store.clone();
+    let store_up = tokio::task::spawn_blocking(move || store.ping().is_ok())
+        .await
+        .unwrap_or(false);
+    if state.ready.load(Ordering::Acquire) && state.spool.path().is_dir() && store_up {
         (StatusCode::OK, "ok\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
@@ -92,6 +97,34 @@ fn spool_gauges(spool: &Spool) -> SpoolGauges {
         queue: count(Area::Queue),
         quarantine: count(Area::Quarantine),
     }
+}
+
+/// Query string of `GET /api/v1/messages`.
+#[derive(Debug, serde::Deserialize)]
+struct MessagesParams {
+    verdict: Option<String>,
+    since: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    Query(p): Query<MessagesParams>,
+) -> Result<Json<Vec<sg_store::MessageRecord>>, ApiError> {
+    let query = sg_store::MessageQuery {
+        verdict: p.verdict,
+        since: p.since,
+        queue_id: None,
+        limit: p.limit.unwrap_or(100).min(10_000),
+    };
+    blocking(move || {
+        state
+            .store
+            .messages(&query)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await
+    .map(Json)
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<Summary>>, ApiError> {

@@ -4,8 +4,9 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /healthz` | `200 ok` once listeners and spool are up, else `503` |
+//! | `GET /healthz` | `200 ok` once listeners, spool and store are up, else `503` |
 //! | `GET /metrics` | counters, gauges and the scan-time histogram ([`Metrics`]) |
+//! | `GET /api/v1/messages?verdict=&since=&limit=` | the message log, newest first ([`sg_store::MessageRecord`]) |
 //! | `GET /api/v1/quarantine` | JSON array of [`quarantine::Summary`] |
 //! | `GET /api/v1/quarantine/{id}` | [`quarantine::Detail`] (summary + subject + headers) |
 //! | `GET /api/v1/quarantine/{id}/raw` | the stored message, `message/rfc822` |
@@ -38,6 +39,8 @@ pub use metrics::{Disposition, Metrics};
 pub struct AppState {
     /// The spool whose quarantine the API reviews and whose sizes `/metrics` reports.
     pub spool: Arc<Spool>,
+    /// The database: the message log `/api/v1/messages` reads; `/healthz` pings it.
+    pub store: Arc<dyn sg_store::Store>,
     /// The registry `/metrics` renders.
     pub metrics: Arc<Metrics>,
     /// The bearer token `/api/v1` requires (an empty token refuses every request).

@@ -29,6 +29,7 @@ fn fixture() -> Fixture {
     let w = woken.clone();
     let state = AppState {
         spool: spool.clone(),
+        store: Arc::new(sg_store::SqliteStore::open_in_memory().expect("store")),
         metrics: Arc::new(Metrics::new()),
         token: TOKEN.into(),
         ready: Arc::new(AtomicBool::new(true)),
@@ -208,6 +209,46 @@ async fn delete_removes_for_good_and_unknown_ids_are_404_or_400() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let route = call(&f.state, Method::GET, "/api/v2/nothing", Some(TOKEN)).await;
     assert_eq!(route.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn messages_lists_the_log_newest_first_with_a_verdict_filter() {
+    let f = fixture();
+    for (n, verdict) in ["deliver", "quarantine", "deliver"].iter().enumerate() {
+        f.state
+            .store
+            .record_message(&sg_store::MessageRecord {
+                received_at: 1_700_000_000 + n as i64,
+                verdict: (*verdict).into(),
+                action: "queued".into(),
+                rcpt_to: vec!["a@example.org".into()],
+                ..sg_store::MessageRecord::default()
+            })
+            .expect("record");
+    }
+    let anon = call(&f.state, Method::GET, "/api/v1/messages", None).await;
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    let all = json(call(&f.state, Method::GET, "/api/v1/messages", Some(TOKEN)).await).await;
+    let times: Vec<i64> = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|m| m["received_at"].as_i64().expect("time"))
+        .collect();
+    assert_eq!(times, [1_700_000_002, 1_700_000_001, 1_700_000_000]);
+    let uri = "/api/v1/messages?verdict=deliver&limit=1";
+    let some = json(call(&f.state, Method::GET, uri, Some(TOKEN)).await).await;
+    assert_eq!(some.as_array().expect("array").len(), 1);
+    assert_eq!(some[0]["received_at"], 1_700_000_002);
+    assert_eq!(some[0]["rcpt_to"][0], "a@example.org");
+    let bad = call(
+        &f.state,
+        Method::GET,
+        "/api/v1/messages?limit=x",
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

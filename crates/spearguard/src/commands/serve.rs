@@ -105,6 +105,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             let queued = queued.clone();
             let state = sg_web::AppState {
                 spool: spool.clone(),
+                store: store.clone(),
                 metrics: METRICS.clone(),
                 token: api_token,
                 ready: ready.clone(),
