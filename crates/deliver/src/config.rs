@@ -19,7 +19,7 @@ pub struct DeliveryConfig {
     /// How long a message may wait for its recipients before it bounces, in seconds (5 days).
     #[serde(with = "seconds")]
     pub queue_lifetime: Duration,
-    /// Wait before the first retry, in seconds; each later retry waits twice as long.
+    /// Wait before the first retry, in seconds (each later retry waits twice as long).
     #[serde(with = "seconds")]
     pub retry_first: Duration,
     /// Longest wait between two retries, in seconds.

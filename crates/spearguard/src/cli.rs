@@ -65,6 +65,9 @@ pub(crate) struct ServeArgs {
     /// SMTP listen address (overrides `[smtp_server] listen`); port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub(crate) smtp_listen: Option<std::net::SocketAddr>,
+    /// Next hop for accepted mail, HOST:PORT (overrides `[gateway] relay`; "" = local Maildirs).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) relay: Option<String>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

@@ -3,20 +3,23 @@
 //! HTTP API will offer the same while it runs.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use sg_deliver::Maildirs;
 use sg_spool::{QueueId, Spool};
 
 use crate::EXIT_OK;
 use crate::cli::{QuarantineAction, QuarantineArgs};
 use crate::config::Config;
-use crate::gateway::worker;
+use crate::gateway::{delivery::Deliverer, worker};
 
 /// Runs a quarantine subcommand.
 pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result<u8> {
     let cfg = Config::load(config)?;
-    let data = args.data_dir.unwrap_or(cfg.gateway.data_dir);
+    let data = args
+        .data_dir
+        .clone()
+        .unwrap_or(cfg.gateway.data_dir.clone());
     let spool = Spool::open(data.join("spool")).with_context(|| {
         format!(
             "opening the spool in {} (is `spearguard serve` running? it holds the lock)",
@@ -67,8 +70,7 @@ pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result
         QuarantineAction::Release { id } => {
             let id = parse(&id)?;
             spool.release(id).context("releasing the message")?;
-            let maildirs = Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?;
-            worker::deliver_due(&spool, &maildirs);
+            deliver_released(&cfg, spool, &data)?;
             println!("released {id}");
         }
         QuarantineAction::Delete { id } => {
@@ -78,4 +80,17 @@ pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Delivers what is due now (the released message among it) to the configured target: the
+/// next hop (`[gateway] relay`) or the local Maildirs.
+fn deliver_released(cfg: &Config, spool: Spool, data: &Path) -> anyhow::Result<()> {
+    let (queued, _unused) = tokio::sync::mpsc::unbounded_channel();
+    let deliverer = Deliverer::from_config(cfg, Arc::new(spool), data, queued)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(worker::deliver_due_once(&deliverer));
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `spearguard serve`: the gateway. SMTP relay on embedded defaults (127.0.0.1:2525, data
 //! under `./data`), every accepted message spooled and fsync'd before the 250, delivered by
-//! a worker to `DATA/mailboxes/<recipient>/` (Maildir). SIGTERM or Ctrl-C shut it down
+//! a worker to `DATA/mailboxes/<recipient>/` (Maildir), or to the next hop given by
+//! `[gateway] relay` / `--relay`. SIGTERM or Ctrl-C shut it down
 //! gracefully: transactions in flight finish, idle sessions get 421, nothing acknowledged
 //! is lost because the spool has it.
 
@@ -8,7 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sg_deliver::Maildirs;
 use sg_spool::Spool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::EXIT_OK;
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::gateway::{pipeline::Pipeline, worker};
+use crate::gateway::{delivery::Deliverer, pipeline::Pipeline, worker};
 
 /// Runs the gateway until a shutdown signal.
 pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> {
@@ -26,6 +26,9 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     }
     if let Some(addr) = args.smtp_listen {
         cfg.smtp_server.listen = addr;
+    }
+    if let Some(relay) = args.relay {
+        cfg.gateway.relay = relay;
     }
     let rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
@@ -45,7 +48,6 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         Spool::open(data.join("spool"))
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
-    let maildirs = Arc::new(Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -64,6 +66,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         );
         let shutdown = CancellationToken::new();
         let (queued, to_deliver) = mpsc::unbounded_channel();
+        let deliverer = Deliverer::from_config(&cfg, spool.clone(), &data, queued.clone())?;
         let pipeline = Arc::new(Pipeline {
             rt: Arc::new(rt),
             spool: spool.clone(),
@@ -72,8 +75,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             queued,
         });
         let delivery = tokio::spawn(worker::run(
-            spool,
-            maildirs,
+            Arc::new(deliverer),
             to_deliver,
             shutdown.child_token(),
         ));
