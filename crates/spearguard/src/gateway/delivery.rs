@@ -21,7 +21,7 @@ use sg_deliver::relay::Relay;
 use sg_deliver::{DeliveryConfig, Failure, Maildirs, Outcome};
 use sg_spool::{Attempt, QueueId, Spool, SpoolError, SpooledMessage};
 use tokio::sync::mpsc;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use crate::config::Config;
 use crate::gateway::bounce;
@@ -187,7 +187,7 @@ impl Deliverer {
                 Outcome::Failed(f) => deferred.push((rcpt, f)),
             }
         }
-        info!(
+        debug!(
             queue_id = %id, delivered = delivered.len(), deferred = deferred.len(),
             failed = failed.len(), expired, "delivery attempt"
         );

@@ -89,12 +89,17 @@ async fn deliver(deliverer: Arc<Deliverer>, id: QueueId, slot: OwnedSemaphorePer
     lock(&busy).remove(&id);
     drop(slot);
     if let Some(at) = next {
-        let wait = (UNIX_EPOCH + Duration::from_secs(at))
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
+        let due = UNIX_EPOCH + Duration::from_secs(at);
         let queued = deliverer.queued.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
+            // Timers run on the monotonic clock, `next_attempt_at` is wall-clock time: sleep
+            // until the wall clock agrees, or the attempt would find the message not yet due.
+            while let Ok(wait) = due.duration_since(SystemTime::now()) {
+                if wait.is_zero() {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+            }
             // A closed channel means shutdown: the next start's scan finds it.
             let _ = queued.send(id);
         });
