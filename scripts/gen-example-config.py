@@ -29,7 +29,9 @@ SECTIONS = {
                              "within limits (a zip bomb is itself a signal), macros, HTML forms, PDF actions.",
     "analysers.content": "Wording (English and Japanese): credential requests, urgency; hidden text; charset tricks.",
     "analysers.classifier": "The statistical classifier: silent until `model` names a file from `spearguard train`.",
-    "gateway": "`spearguard serve`: where the spool, quarantine and local mailboxes live.",
+    "gateway": "`spearguard serve`: where the spool, quarantine and local mailboxes live, and the next hop.",
+    "delivery": "Delivery of queued mail (local Maildirs or the relay): messages at once, retries with\n"
+                "exponential backoff, how long before a bounce, and the SMTP client's timeouts (seconds).",
     "smtp": "The SMTP session: the name in replies, size and recipient limits, how bare CR/LF in DATA is treated.",
     "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds).",
     "milter_server": "The milter listener for Postfix (smtpd_milters = inet:127.0.0.1:11339; see contrib/postfix/main.cf):\n"
@@ -73,6 +75,8 @@ def main():
             files = [ROOT / "crates/detect/src/config.rs"]
         elif top[0] == "gateway":
             files = [ROOT / "crates/spearguard/src/config.rs"]
+        elif top[0] == "delivery":
+            files = [ROOT / "crates/deliver/src/config.rs"]
         elif top[0] == "smtp":
             files = [ROOT / "crates/smtp/src/limits.rs"]
         elif top[0] == "smtp_server":

@@ -85,6 +85,9 @@ pub(crate) struct ServeArgs {
     /// HTTP API, health and metrics address (overrides `[http] listen`); port 0 allowed.
     #[arg(long, value_name = "ADDR")]
     pub(crate) http_listen: Option<std::net::SocketAddr>,
+    /// Next hop for accepted mail, HOST:PORT (overrides `[gateway] relay`; "" = local Maildirs).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) relay: Option<String>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

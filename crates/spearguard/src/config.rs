@@ -38,6 +38,8 @@ pub(crate) struct Config {
     pub(crate) milter_server: sg_milter::server::ServerConfig,
     /// `[http]`: the HTTP API, health check and metrics (address, token).
     pub(crate) http: sg_web::Config,
+    /// `[delivery]`: concurrency, retries, queue lifetime, next-hop timeouts.
+    pub(crate) delivery: sg_deliver::DeliveryConfig,
 }
 
 /// `[gateway]`.
@@ -48,6 +50,8 @@ pub(crate) struct GatewayConfig {
     pub(crate) data_dir: PathBuf,
     /// Put in front of the Subject of mail delivered with the verdict `tag` ("" = leave it).
     pub(crate) tag_subject_prefix: String,
+    /// Next hop for accepted mail, `host:port` ("" = the local Maildirs under data_dir).
+    pub(crate) relay: String,
 }
 
 /// `[store]`.
@@ -63,6 +67,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             data_dir: PathBuf::from("./data"),
             tag_subject_prefix: "[SUSPICIOUS] ".to_string(),
+            relay: String::new(),
         }
     }
 }
@@ -130,6 +135,16 @@ impl Config {
                 errors.push(ConfigError::new(key, "must be greater than 0"));
             }
         }
+        if let Some(problem) = relay_problem(&self.gateway.relay) {
+            errors.push(ConfigError::new("gateway.relay", problem));
+        }
+        if let Err(problems) = self.delivery.validate() {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|e| ConfigError::new(format!("delivery.{}", e.key), e.message)),
+            );
+        }
         errors
     }
 
@@ -147,6 +162,28 @@ impl Config {
             ),
         }
     }
+}
+
+/// What is wrong with a `[gateway] relay` value, if anything: it must be empty or
+/// `host:port` (`[v6 address]:port` for IPv6).
+fn relay_problem(relay: &str) -> Option<String> {
+    if relay.is_empty() {
+        return None;
+    }
+    let ok = relay.rsplit_once(':').is_some_and(|(host, port)| {
+        let host_ok = match host.strip_prefix('[') {
+            Some(v6) => v6
+                .strip_suffix(']')
+                .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()),
+            None => {
+                !host.is_empty()
+                    && !host.contains(':')
+                    && !host.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+        };
+        host_ok && port.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    (!ok).then(|| format!("{relay:?} is not host:port"))
 }
 
 /// Runtime objects built from a validated config.
@@ -202,6 +239,28 @@ mod tests {
             "config/spearguard.example.toml values differ from Config::default(): \
              run `python3 scripts/gen-example-config.py`"
         );
+    }
+
+    #[test]
+    fn relay_must_be_empty_or_host_and_port() {
+        for good in ["", "127.0.0.1:25", "mail.example.net:2525", "[::1]:25"] {
+            assert_eq!(relay_problem(good), None, "{good}");
+        }
+        for bad in [
+            "mail.example.net",
+            ":25",
+            "host:0",
+            "host:x",
+            "::1:25",
+            "a b:25",
+        ] {
+            assert!(relay_problem(bad).is_some(), "{bad}");
+        }
+        let cfg: Config =
+            toml::from_str("[gateway]\nrelay = \"nowhere\"\n[delivery]\nconcurrency = 0\n")
+                .expect("syntax is fine");
+        let keys: Vec<String> = cfg.validate().into_iter().map(|e| e.key).collect();
+        assert_eq!(keys, ["gateway.relay", "delivery.concurrency"]);
     }
 
     #[test]

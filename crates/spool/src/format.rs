@@ -60,6 +60,29 @@ pub struct DeliveryState {
     pub last_error: Option<String>,
     /// Recipients the next hop has already accepted: never deliver to them again.
     pub delivered: Vec<String>,
+    /// Recipients that failed for good (a 5xx, or the queue lifetime ran out) and whose
+    /// sender has been told, unless it was the null sender: never try them again.
+    pub failed: Vec<String>,
+}
+
+impl DeliveryState {
+    /// Whether `rcpt` still waits for delivery (neither delivered nor failed for good).
+    pub fn is_pending(&self, rcpt: &str) -> bool {
+        !self.delivered.iter().any(|r| r == rcpt) && !self.failed.iter().any(|r| r == rcpt)
+    }
+}
+
+/// What one delivery attempt changed, for [`Spool::record`](crate::Spool::record).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempt<'a> {
+    /// Unix seconds before which the worker should not try again.
+    pub next_attempt_at: u64,
+    /// The error to show for this attempt.
+    pub last_error: &'a str,
+    /// Recipients the next hop accepted this time.
+    pub delivered: &'a [String],
+    /// Recipients that failed for good this time (already bounced, if a bounce was due).
+    pub failed: &'a [String],
 }
 
 /// The JSON header of a spool file.

@@ -53,7 +53,8 @@
 //! * **Per recipient.** When the next hop accepts some recipients and defers others, record
 //!   the accepted ones with [`Spool::record_attempt`]; they are kept in
 //!   [`DeliveryState::delivered`] and must be skipped on later attempts, so a retry never
-//!   reaches a recipient twice.
+//!   reaches a recipient twice. Recipients that failed for good go to
+//!   [`DeliveryState::failed`] through [`Spool::record`], after their bounce is spooled.
 //! * **Per message, downstream.** The delivery code should add a [`QUEUE_ID_HEADER`] header
 //!   carrying the queue id (unique across restarts: time, counter and a random tail). Local
 //!   Maildir delivery can then be made idempotent by naming the delivered file after the queue
@@ -83,7 +84,7 @@ mod spool;
 
 pub use durable::Durability;
 pub use error::{Area, Defect, SpoolError};
-pub use format::{DeliveryState, Metadata};
+pub use format::{Attempt, DeliveryState, Metadata};
 pub use id::QueueId;
 pub use listing::{CorruptFile, Listing, QueueEntry, SpooledMessage};
 pub use spool::Spool;

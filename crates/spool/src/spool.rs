@@ -14,7 +14,9 @@ use crate::durable::{self, DirSync, Durability, Poison};
 use crate::format::{self, Header, LoadError};
 use crate::id::IdGen;
 use crate::listing::{self, Listing};
-use crate::{Area, DeliveryState, Metadata, QueueEntry, QueueId, SpoolError, SpooledMessage};
+use crate::{
+    Area, Attempt, DeliveryState, Metadata, QueueEntry, QueueId, SpoolError, SpooledMessage,
+};
 
 /// Where unreadable files are moved, for an operator to look at.
 const CORRUPT: &str = "corrupt";
@@ -163,19 +165,30 @@ impl Spool {
         last_error: &str,
         delivered: &[String],
     ) -> Result<DeliveryState, SpoolError> {
+        self.record(
+            id,
+            &Attempt {
+                next_attempt_at,
+                last_error,
+                delivered,
+                failed: &[],
+            },
+        )
+    }
+
+    /// [`record_attempt`](Spool::record_attempt) with recipients that failed for good as
+    /// well (added to [`DeliveryState::failed`]). Bounce them *before* calling this: a crash
+    /// in between then repeats the bounce, never loses it.
+    pub fn record(&self, id: QueueId, attempt: &Attempt<'_>) -> Result<DeliveryState, SpoolError> {
         self.poison.check()?;
         let _guard = self.lock_id(id);
         let (mut file, mut header) = self.open_message(Area::Queue, id)?;
         let state = &mut header.state;
         state.attempts = state.attempts.saturating_add(1);
-        state.next_attempt_at = next_attempt_at;
-        state.last_error = Some(last_error.to_owned());
-        let mut known: HashSet<String> = state.delivered.iter().cloned().collect();
-        for rcpt in delivered {
-            if known.insert(rcpt.clone()) {
-                state.delivered.push(rcpt.clone());
-            }
-        }
+        state.next_attempt_at = attempt.next_attempt_at;
+        state.last_error = Some(attempt.last_error.to_owned());
+        add_new(&mut state.delivered, attempt.delivered);
+        add_new(&mut state.failed, attempt.failed);
         let tmp = self.write_tmp(&format!("{id}.rewrite"), |f| {
             format::write_rewritten(f, &header, &mut file)
         })?;
@@ -297,6 +310,16 @@ impl Spool {
             }
         }
         Ok(())
+    }
+}
+
+/// Appends the addresses of `new` that `list` does not hold yet, in order.
+fn add_new(list: &mut Vec<String>, new: &[String]) {
+    let mut known: HashSet<String> = list.iter().cloned().collect();
+    for rcpt in new {
+        if known.insert(rcpt.clone()) {
+            list.push(rcpt.clone());
+        }
     }
 }
 

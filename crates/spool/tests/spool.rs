@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use sg_spool::{Area, Defect, Durability, Metadata, QueueId, Spool, SpoolError};
+use sg_spool::{Area, Attempt, Defect, Durability, Metadata, QueueId, Spool, SpoolError};
 
 fn meta(n: usize) -> Metadata {
     Metadata {
@@ -301,6 +301,46 @@ fn record_attempt_persists_across_reopen() {
     assert_eq!(entry.state.delivered, vec!["bob@example.net".to_string()]);
     assert_eq!(spool.read(id).unwrap().body, body(1));
     assert!(file_names(&dir.path().join("tmp")).is_empty());
+}
+
+#[test]
+fn failed_recipients_persist_across_reopen_and_are_no_longer_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let spool = Spool::open(dir.path()).unwrap();
+        let id = spool.store(&meta(1), &body(1)).unwrap();
+        let state = spool
+            .record(
+                id,
+                &Attempt {
+                    next_attempt_at: 1_767_226_000,
+                    last_error: "550 5.1.1 no such user",
+                    delivered: &["bob@example.net".into()],
+                    failed: &["carol@example.net".into()],
+                },
+            )
+            .unwrap();
+        assert_eq!(state.failed, vec!["carol@example.net".to_string()]);
+        // A later attempt that repeats an address records it once.
+        spool
+            .record(
+                id,
+                &Attempt {
+                    failed: &["carol@example.net".into()],
+                    ..Attempt::default()
+                },
+            )
+            .unwrap();
+        id
+    };
+    let spool = Spool::open(dir.path()).unwrap();
+    let state = spool.read(id).unwrap().entry.state;
+    assert_eq!(state.attempts, 2);
+    assert_eq!(state.delivered, vec!["bob@example.net".to_string()]);
+    assert_eq!(state.failed, vec!["carol@example.net".to_string()]);
+    assert!(!state.is_pending("bob@example.net"));
+    assert!(!state.is_pending("carol@example.net"));
+    assert!(state.is_pending("dave@example.net"));
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! Helpers shared by the test suites of several crates. A dev-dependency only: nothing here
-//! ships in the binary.
+//! ships in the binary. The `sink` feature adds [`sink`], an SMTP server for delivery tests.
+
+#[cfg(feature = "sink")]
+pub mod sink;
 
 /// xorshift64: reproducible pseudo-randomness for fuzz-style test loops, with no dependency.
 /// Not for anything that needs real randomness.

@@ -3,21 +3,24 @@
 //! HTTP API (`/api/v1/quarantine`, same code in `sg_web::quarantine`) offers it while it runs.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use sg_deliver::Maildirs;
 use sg_spool::{QueueId, Spool};
 use sg_web::quarantine;
 
 use crate::EXIT_OK;
 use crate::cli::{QuarantineAction, QuarantineArgs};
 use crate::config::Config;
-use crate::gateway::worker;
+use crate::gateway::{delivery::Deliverer, worker};
 
 /// Runs a quarantine subcommand.
 pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result<u8> {
     let cfg = Config::load(config)?;
-    let data = args.data_dir.unwrap_or(cfg.gateway.data_dir);
+    let data = args
+        .data_dir
+        .clone()
+        .unwrap_or(cfg.gateway.data_dir.clone());
     let spool = Spool::open(data.join("spool")).with_context(|| {
         format!(
             "opening the spool in {} (is `spearguard serve` running? it holds the lock)",
@@ -52,9 +55,8 @@ pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result
         }
         QuarantineAction::Release { id } => {
             let id = parse(&id)?;
-            let maildirs = Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?;
-            quarantine::release(&spool, id, |_| worker::deliver_due(&spool, &maildirs))
-                .context("releasing the message")?;
+            quarantine::release(&spool, id, |_| {}).context("releasing the message")?;
+            deliver_released(&cfg, spool, &data)?;
             println!("released {id}");
         }
         QuarantineAction::Delete { id } => {
@@ -64,4 +66,18 @@ pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Delivers what is due now (the released message among it) to the configured target: the
+/// next hop (`[gateway] relay`) or the local Maildirs.
+fn deliver_released(cfg: &Config, spool: Spool, data: &Path) -> anyhow::Result<()> {
+    let (queued, _unused) = tokio::sync::mpsc::unbounded_channel();
+    let store = sg_store::open(&cfg.store.url, data).context("opening the store")?;
+    let deliverer = Deliverer::from_config(cfg, Arc::new(spool), data, queued, store)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(worker::deliver_due_once(&deliverer));
+    Ok(())
 }

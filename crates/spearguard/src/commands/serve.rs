@@ -1,7 +1,8 @@
 //! `spearguard serve`: the gateway. SMTP relay on embedded defaults (127.0.0.1:2525, data
 //! under `./data`) and a milter for Postfix (127.0.0.1:11339, nothing spooled: Postfix
 //! holds or delivers); every accepted message spooled and fsync'd before the 250, delivered by
-//! a worker to `DATA/mailboxes/<recipient>/` (Maildir). SIGTERM or Ctrl-C shut it down
+//! a worker to `DATA/mailboxes/<recipient>/` (Maildir), or to the next hop given by
+//! `[gateway] relay` / `--relay`. SIGTERM or Ctrl-C shut it down
 //! gracefully: transactions in flight finish, idle sessions get 421, nothing acknowledged
 //! is lost because the spool has it. The HTTP API (health, metrics, quarantine review)
 //! listens on 127.0.0.1:8025 by default.
@@ -11,7 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
-use sg_deliver::Maildirs;
 use sg_spool::Spool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -19,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 use crate::EXIT_OK;
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::gateway::{METRICS, milter::MilterGate, pipeline::Pipeline, worker};
+use crate::gateway::{
+    METRICS, delivery::Deliverer, milter::MilterGate, pipeline::Pipeline, worker,
+};
 
 /// Runs the gateway until a shutdown signal.
 pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> {
@@ -35,6 +37,9 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     }
     if let Some(addr) = args.http_listen {
         cfg.http.listen = addr;
+    }
+    if let Some(relay) = args.relay {
+        cfg.gateway.relay = relay;
     }
     let rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
@@ -59,7 +64,6 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
     let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
-    let maildirs = Arc::new(Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?);
     let api_token = api_token(&cfg.http.token, &data)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -119,6 +123,8 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
                 shutdown.clone().cancelled_owned(),
             ))
         };
+        let deliverer =
+            Deliverer::from_config(&cfg, spool.clone(), &data, queued.clone(), store.clone())?;
         let pipeline = Arc::new(Pipeline {
             rt,
             spool: spool.clone(),
@@ -128,8 +134,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             queued,
         });
         let delivery = tokio::spawn(worker::run(
-            spool,
-            maildirs,
+            Arc::new(deliverer),
             to_deliver,
             shutdown.child_token(),
         ));

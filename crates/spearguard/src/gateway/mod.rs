@@ -1,7 +1,10 @@
 //! The gateway's moving parts, shared by the SMTP relay and the milter: the judgement both
 //! use, the pipeline that judges and spools each relayed message, the milter handler that
-//! judges and answers Postfix, and the worker that delivers the spool.
+//! judges and answers Postfix, and the worker that delivers the spool (to the local
+//! Maildirs or the next hop), bouncing what fails for good.
 
+pub(crate) mod bounce;
+pub(crate) mod delivery;
 pub(crate) mod headers;
 pub(crate) mod judge;
 pub(crate) mod milter;

@@ -1,115 +1,138 @@
-//! The delivery worker: takes queued messages from the spool and delivers them to the
-//! local Maildirs, recipient by recipient, retrying with exponential backoff. A message
-//! leaves the spool only after every recipient has it (`complete`), so a crash at any
-//! moment redelivers at worst — and Maildir delivery is idempotent per queue id.
+//! The delivery worker: runs attempts (`delivery.rs`) for queued messages, up to
+//! `[delivery] concurrency` at once, each on its own task.
+//!
+//! Messages come from three places: the pipeline (new ids, at once), a retry timer set
+//! after each deferred attempt (the message's `next_attempt_at`), and a periodic scan of
+//! the spool (every message on start-up, and anything a timer missed). A message is never
+//! attempted twice at the same time: ids in flight are skipped, and an attempt re-reads the
+//! spool state before sending, so it never repeats a recipient already recorded.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sg_deliver::Maildirs;
-use sg_spool::{QueueId, Spool, SpooledMessage};
-use tokio::sync::mpsc;
+use sg_spool::{QueueId, Spool};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::warn;
 
-use crate::gateway::METRICS;
+use crate::gateway::delivery::{Deliverer, blocking, unix_now};
 
-/// Retry schedule: the first retry after this, doubling up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: u64 = 60;
-const MAX_BACKOFF: u64 = 3600;
-/// How often the whole spool is scanned for retries that came due.
+/// How often the whole spool is scanned for messages that are due.
 const RETRY_SCAN: Duration = Duration::from_secs(30);
-/// Most newly queued messages delivered in one blocking batch.
-const BATCH: usize = 256;
+/// After shutdown begins, how long attempts in flight get to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+type Busy = Arc<Mutex<HashSet<QueueId>>>;
+
+fn lock(busy: &Busy) -> MutexGuard<'_, HashSet<QueueId>> {
+    busy.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Delivers queued mail until `shutdown` is cancelled: new messages as their ids arrive
-/// from the pipeline, everything else (restarts, retries) by a periodic scan of the spool.
+/// Delivers queued mail until `shutdown` is cancelled, then lets attempts in flight finish
+/// (for [`SHUTDOWN_GRACE`] at most; the spool keeps whatever they did not record).
 pub(crate) async fn run(
-    spool: Arc<Spool>,
-    maildirs: Arc<Maildirs>,
+    deliverer: Arc<Deliverer>,
     mut queued: mpsc::UnboundedReceiver<QueueId>,
     shutdown: CancellationToken,
 ) {
+    let slots = Arc::new(Semaphore::new(deliverer.config.concurrency));
+    let busy: Busy = Arc::default();
+    let tracker = TaskTracker::new();
     let mut scan = tokio::time::interval(RETRY_SCAN);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = scan.tick() => {
-                let (s, m) = (spool.clone(), maildirs.clone());
-                let _ = tokio::task::spawn_blocking(move || deliver_due(&s, &m)).await;
+    scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    'serve: loop {
+        let ids = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            Some(id) = queued.recv() => vec![id],
+            _ = scan.tick() => due(&deliverer.spool).await,
+        };
+        for id in ids {
+            if lock(&busy).contains(&id) {
+                continue;
             }
-            Some(first) = queued.recv() => {
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match queued.try_recv() {
-                        Ok(id) => batch.push(id),
-                        Err(_) => break,
-                    }
+            let permit = tokio::select! {
+                () = shutdown.cancelled() => break 'serve,
+                permit = Arc::clone(&slots).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break 'serve,
+                },
+            };
+            if !lock(&busy).insert(id) {
+                continue;
+            }
+            tracker.spawn(deliver(
+                Arc::clone(&deliverer),
+                id,
+                permit,
+                Arc::clone(&busy),
+            ));
+        }
+    }
+    tracker.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            attempts = tracker.len(),
+            "delivery attempts still running at shutdown; the spool keeps their messages"
+        );
+    }
+}
+
+/// One attempt on its own task; sets the retry timer when recipients remain.
+async fn deliver(deliverer: Arc<Deliverer>, id: QueueId, slot: OwnedSemaphorePermit, busy: Busy) {
+    let next = deliverer.attempt(id).await;
+    lock(&busy).remove(&id);
+    drop(slot);
+    if let Some(at) = next {
+        let due = UNIX_EPOCH + Duration::from_secs(at);
+        let queued = deliverer.queued.clone();
+        tokio::spawn(async move {
+            // Timers run on the monotonic clock, `next_attempt_at` is wall-clock time: sleep
+            // until the wall clock agrees, or the attempt would find the message not yet due.
+            while let Ok(wait) = due.duration_since(SystemTime::now()) {
+                if wait.is_zero() {
+                    break;
                 }
-                let (s, m) = (spool.clone(), maildirs.clone());
-                let _ = tokio::task::spawn_blocking(move || {
-                    let now = unix_now();
-                    for id in batch {
-                        if let Ok(message) = s.read(id) {
-                            deliver_one(&s, &m, &message, now);
-                        }
-                    }
-                })
-                .await;
+                tokio::time::sleep(wait).await;
             }
+            // A closed channel means shutdown: the next start's scan finds it.
+            let _ = queued.send(id);
+        });
+    }
+}
+
+/// The ids of queued messages whose next attempt is due, in acceptance order.
+async fn due(spool: &Arc<Spool>) -> Vec<QueueId> {
+    let spool = Arc::clone(spool);
+    match blocking(move || spool.recover()).await {
+        Ok(listing) => {
+            for c in &listing.corrupt {
+                warn!(file = %c.path.display(), defect = ?c.defect, "unreadable queue file moved aside");
+            }
+            let now = unix_now();
+            listing
+                .entries
+                .into_iter()
+                .filter(|e| e.state.next_attempt_at <= now)
+                .map(|e| e.id)
+                .collect()
+        }
+        Err(e) => {
+            warn!(error = %e, "cannot scan the queue");
+            Vec::new()
         }
     }
 }
 
-/// One pass: every message whose next attempt is due.
-pub(crate) fn deliver_due(spool: &Spool, maildirs: &Maildirs) {
-    let Ok(listing) = spool.recover() else {
-        return;
-    };
-    let now = unix_now();
-    for entry in listing.entries {
-        if entry.state.next_attempt_at <= now
-            && let Ok(message) = spool.read(entry.id)
-        {
-            deliver_one(spool, maildirs, &message, now);
-        }
-    }
-}
-
-fn deliver_one(spool: &Spool, maildirs: &Maildirs, message: &SpooledMessage, now: u64) {
-    let entry = &message.entry;
-    METRICS.delivery_attempt();
-    let id = entry.id.to_string();
-    let mut body = format!("{}: {id}\r\n", sg_spool::QUEUE_ID_HEADER).into_bytes();
-    body.extend_from_slice(&message.body);
-    let mut delivered = entry.state.delivered.clone();
-    let mut failure = None;
-    for rcpt in &entry.meta.rcpt_to {
-        if delivered.contains(rcpt) {
-            continue;
-        }
-        match maildirs.deliver(rcpt, &id, &body) {
-            Ok(_) => delivered.push(rcpt.clone()),
-            Err(e) => failure = Some(e.to_string()),
-        }
-    }
-    match failure {
-        None => {
-            let _ = spool.complete(entry.id);
-            tracing::info!(queue_id = %id, rcpts = delivered.len(), "delivered");
-        }
-        Some(error) => {
-            METRICS.delivery_failure();
-            tracing::warn!(queue_id = %id, %error, attempts = entry.state.attempts.saturating_add(1), "delivery failed");
-            let backoff = FIRST_BACKOFF
-                .saturating_mul(1 << entry.state.attempts.min(6))
-                .min(MAX_BACKOFF);
-            let _ = spool.record_attempt(entry.id, now + backoff, &error, &delivered);
-        }
+/// One pass over the queue, each due message attempted in turn, for commands that run
+/// while `serve` does not (`quarantine release`). Bounces it queues wait for `serve`.
+pub(crate) async fn deliver_due_once(deliverer: &Deliverer) {
+    for id in due(&deliverer.spool).await {
+        deliverer.attempt(id).await;
     }
 }
