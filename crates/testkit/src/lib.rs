@@ -1,6 +1,10 @@
 //! Helpers shared by the test suites of several crates. A dev-dependency only: nothing here
 //! ships in the binary.
 
+mod dns;
+
+pub use dns::TestDns;
+
 /// xorshift64: reproducible pseudo-randomness for fuzz-style test loops, with no dependency.
 /// Not for anything that needs real randomness.
 #[derive(Debug, Clone)]
