@@ -32,6 +32,9 @@ SECTIONS = {
     "gateway": "`spearguard serve`: where the spool, quarantine and local mailboxes live.",
     "smtp": "The SMTP session: the name in replies, size and recipient limits, how bare CR/LF in DATA is treated.",
     "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds).",
+    "auth": "Sender authentication by `serve`: SPF, DKIM, ARC and DMARC (mail-auth), written as our own\n"
+            "Authentication-Results header; incoming ones claiming our authserv-id are removed, and the\n"
+            "auth analyser trusts ours. Test DNS: resolver = \"127.0.0.1:PORT\" (or `serve --resolver`).",
 }
 
 def field_docs(paths):
@@ -72,6 +75,8 @@ def main():
             files = [ROOT / "crates/spearguard/src/config.rs"]
         elif top[0] == "smtp":
             files = [ROOT / "crates/smtp/src/limits.rs"]
+        elif top[0] == "auth":
+            files = [ROOT / "crates/auth/src/config.rs"]
         elif top[0] == "smtp_server":
             files = [ROOT / "crates/smtp/src/server/config.rs"]
         elif top[0] == "analysers" and len(top) > 1:

@@ -11,18 +11,17 @@ use serde::{Deserialize, Serialize};
 pub struct AuthConfig {
     /// Verify SPF, DKIM, ARC and DMARC and write an `Authentication-Results` header.
     pub enabled: bool,
-    /// The authserv-id (RFC 8601 §2.5) of our header; incoming headers claiming it are
-    /// removed. "" = the `[smtp] hostname`.
+    /// Our authserv-id (RFC 8601 §2.5), "" = the `[smtp] hostname`. Incoming
+    /// `Authentication-Results` headers claiming it are removed.
     pub authserv_id: String,
-    /// DNS server as `IP:PORT` (UDP, then TCP); "" = the system's `/etc/resolv.conf`.
+    /// DNS server as `IP:PORT` (UDP, then TCP), "" = the system's `/etc/resolv.conf`.
     pub resolver: String,
-    /// Upper bound for the whole verification of one message, in seconds; past it every
-    /// method is reported as `temperror` and the message goes on.
+    /// Most seconds the verification of one message may take (then all are `temperror`).
+    /// Past it the message goes on, judged without sender authentication.
     pub timeout_secs: u64,
-    /// Evaluate SPF for peers on loopback, private, link-local or unique-local addresses.
-    /// false (the default): no SPF result for them — an SPF record lists public senders, so
-    /// such a peer is an internal hop or host whose result says nothing. DKIM, ARC and
-    /// DMARC are verified for every peer.
+    /// Evaluate SPF for peers on loopback/private addresses (false: no SPF result for them).
+    /// Such a peer is never in a published record: it is an internal hop or host, and its
+    /// SPF result says nothing. DKIM, ARC and DMARC are verified for every peer.
     pub spf_for_private_peers: bool,
 }
 

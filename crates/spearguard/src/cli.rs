@@ -65,6 +65,9 @@ pub(crate) struct ServeArgs {
     /// SMTP listen address (overrides `[smtp_server] listen`); port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub(crate) smtp_listen: Option<std::net::SocketAddr>,
+    /// DNS server for SPF/DKIM/DMARC as IP:PORT (overrides `[auth] resolver`).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) resolver: Option<std::net::SocketAddr>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

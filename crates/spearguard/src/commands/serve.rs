@@ -27,6 +27,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     if let Some(addr) = args.smtp_listen {
         cfg.smtp_server.listen = addr;
     }
+    if let Some(addr) = args.resolver {
+        cfg.auth.resolver = addr.to_string();
+    }
+    let auth_cfg = cfg.gateway_auth();
     let rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
         .smtp
@@ -52,6 +56,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        let auth = auth_cfg
+            .map(|c| sg_auth::Verifier::new(&c))
+            .transpose()
+            .context("setting up sender authentication ([auth])")?;
         let listener = tokio::net::TcpListener::bind(cfg.smtp_server.listen)
             .await
             .with_context(|| format!("binding SMTP listener {}", cfg.smtp_server.listen))?;
@@ -69,6 +77,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             spool: spool.clone(),
             tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
             hostname: cfg.smtp.hostname.clone(),
+            auth,
             queued,
         });
         let delivery = tokio::spawn(worker::run(
