@@ -3,9 +3,11 @@
 
 use std::net::IpAddr;
 
+use mail_auth::arc::ArcSealer;
 use mail_auth::common::crypto::{Ed25519Key, Sha256, SigningKey};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
+use mail_auth::{ArcOutput, AuthenticatedMessage, AuthenticationResults};
 use sg_auth::{AuthConfig, DmarcPolicy, Status, Verifier};
 use sg_testkit::TestDns;
 
@@ -208,6 +210,33 @@ async fn dmarc_passes_on_aligned_dkim_and_fails_with_the_reject_policy_otherwise
         .verify(other.as_bytes(), ip(), "client.pass.test", "a@pass.test")
         .await;
     assert_eq!((out.dmarc.result, out.dmarc.policy), (Status::None, None));
+}
+
+#[tokio::test]
+async fn an_arc_seal_by_a_forwarder_verifies_and_breaks_when_the_body_changes() {
+    let (key, record) = dkim_key();
+    let dns = dns_or_skip!(zone(&record));
+    let v = verifier(&dns.addr(), false);
+    let raw = message("info@pass.test", "Forwarded through a list.");
+    let parsed = AuthenticatedMessage::parse(raw.as_bytes()).expect("parse");
+    let results = AuthenticationResults::new("mx.bank.test");
+    let seal = ArcSealer::from_key(key)
+        .domain("bank.test")
+        .selector("sel")
+        .headers(["From", "To", "Subject"])
+        .seal(&parsed, &results, &ArcOutput::default())
+        .expect("seal");
+    let sealed = format!("{}{raw}", seal.to_header());
+    let out = v
+        .verify(sealed.as_bytes(), ip(), "mx.bank.test", "info@pass.test")
+        .await;
+    assert_eq!(out.arc, Status::Pass, "{sealed}");
+    assert!(out.header_value(ID).contains("\tarc=pass;"));
+    let broken = sealed.replace("through a list", "through evil.example");
+    let out = v
+        .verify(broken.as_bytes(), ip(), "mx.bank.test", "info@pass.test")
+        .await;
+    assert_eq!(out.arc, Status::Fail);
 }
 
 #[tokio::test]

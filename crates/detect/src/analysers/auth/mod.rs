@@ -1,14 +1,14 @@
 //! Scores SPF, DKIM and DMARC results that a trusted upstream verifier wrote into
 //! `Authentication-Results` headers (RFC 8601); `arc=` results are parsed but not scored. Phishing that forges a real domain in From
 //! fails DMARC; phishing from a throwaway domain usually has no authentication aligned with
-//! the name it shows. This analyser does no DNS (the gateway's own verification is a later
-//! step); it only reads what a verifier upstream already concluded.
+//! the name it shows. This analyser does no DNS: it reads what a verifier concluded —
+//! `serve`'s own (sg-auth writes the header and `serve` trusts its authserv-id) or upstream's.
 //!
 //! Anyone can write an `Authentication-Results` header, so only headers whose authserv-id is
 //! listed in `trusted_authserv_ids` count (RFC 8601 §5: the border MTA must strip headers
 //! that claim its own id from incoming mail). **The list is empty by default, and then this
-//! analyser reads nothing and stays silent.** Add the id your own verifier writes (for
-//! example `mx.example.org`) to turn it on.
+//! analyser reads nothing and stays silent** — except in `serve` with `[auth]` enabled, which
+//! adds its own authserv-id. Add the ids of other verifiers of yours to believe them too.
 
 use serde::{Deserialize, Serialize};
 use sg_message::{Domain, Message};
