@@ -37,6 +37,9 @@ SECTIONS = {
     "milter_server": "The milter listener for Postfix (smtpd_milters = inet:127.0.0.1:11339; see contrib/postfix/main.cf):\n"
                      "connections, message limits, timeouts (seconds). Nothing is spooled: Postfix owns the message.",
     "http": "The HTTP API (/api/v1, bearer token), GET /healthz and GET /metrics (Prometheus).",
+    "auth": "Sender authentication by `serve`: SPF, DKIM, ARC and DMARC (mail-auth), written as our own\n"
+            "Authentication-Results header; incoming ones claiming our authserv-id are removed, and the\n"
+            "auth analyser trusts ours. Test DNS: resolver = \"127.0.0.1:PORT\" (or `serve --resolver`).",
 }
 
 def field_docs(paths):
@@ -79,6 +82,8 @@ def main():
             files = [ROOT / "crates/deliver/src/config.rs"]
         elif top[0] == "smtp":
             files = [ROOT / "crates/smtp/src/limits.rs"]
+        elif top[0] == "auth":
+            files = [ROOT / "crates/auth/src/config.rs"]
         elif top[0] == "smtp_server":
             files = [ROOT / "crates/smtp/src/server/config.rs"]
         elif top[0] == "milter_server":

@@ -88,6 +88,9 @@ pub(crate) struct ServeArgs {
     /// Next hop for accepted mail, HOST:PORT (overrides `[gateway] relay`; "" = local Maildirs).
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) relay: Option<String>,
+    /// DNS server for SPF/DKIM/DMARC as IP:PORT (overrides `[auth] resolver`).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) resolver: Option<std::net::SocketAddr>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

@@ -40,6 +40,8 @@ pub(crate) struct Config {
     pub(crate) http: sg_web::Config,
     /// `[delivery]`: concurrency, retries, queue lifetime, next-hop timeouts.
     pub(crate) delivery: sg_deliver::DeliveryConfig,
+    /// `[auth]`: SPF, DKIM, ARC and DMARC verification by the gateway.
+    pub(crate) auth: sg_auth::AuthConfig,
 }
 
 /// `[gateway]`.
@@ -145,7 +147,31 @@ impl Config {
                     .map(|e| ConfigError::new(format!("delivery.{}", e.key), e.message)),
             );
         }
+        for (key, problem) in self.auth.problems() {
+            errors.push(ConfigError::new(format!("auth.{key}"), problem));
+        }
         errors
+    }
+
+    /// The `[auth]` settings for the gateway, `None` when disabled. An empty authserv-id
+    /// becomes the `[smtp] hostname`, and that id is added to the auth analyser's trusted
+    /// ids: the gateway removes incoming headers that claim it, so its own are believable.
+    pub(crate) fn gateway_auth(&mut self) -> Option<sg_auth::AuthConfig> {
+        if !self.auth.enabled {
+            return None;
+        }
+        let mut auth = self.auth.clone();
+        if auth.authserv_id.is_empty() {
+            auth.authserv_id = self.smtp.hostname.clone();
+        }
+        let trusted = &mut self.analysers.auth.trusted_authserv_ids;
+        if !trusted
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&auth.authserv_id))
+        {
+            trusted.push(auth.authserv_id.clone());
+        }
+        Some(auth)
     }
 
     /// Builds the runtime, turning config errors into one readable error.

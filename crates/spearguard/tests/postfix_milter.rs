@@ -193,7 +193,19 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
         "{delivered}"
     );
     assert!(delivered.contains("\nX-Spearguard-Score: "));
-    assert!(delivered.contains("\nX-Spearguard-Signals: none\n"));
+    assert!(
+        delivered.contains("\nX-Spearguard-Signals: none\n"),
+        "{delivered}"
+    );
+    // Our sender-authentication verdict, at the top (the peer is on loopback: no SPF).
+    let ar = delivered
+        .find("Authentication-Results: localhost;")
+        .expect("our Authentication-Results");
+    assert!(
+        ar < delivered.find("Message-ID:").expect("Message-ID"),
+        "{delivered}"
+    );
+    assert!(delivered[ar..].contains("dmarc="), "{delivered}");
 
     // Phishing: accepted by Postfix, then put on hold with the verdict, never delivered.
     let sent = send(
@@ -225,7 +237,8 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
     let forged = tmp.path().join("forged.eml");
     std::fs::write(
         &forged,
-        "From: a@example.org\r\nX-Spearguard-Verdict: deliver\r\nSubject: forged\r\n\
+        "Authentication-Results: localhost; dkim=pass header.d=example.org\r\n\
+         From: a@example.org\r\nX-Spearguard-Verdict: deliver\r\nSubject: forged\r\n\
          x-spearguard-score: -50\r\n\r\nhello\r\n",
     )
     .expect("write");
@@ -250,6 +263,15 @@ fn postfix_delivers_clean_mail_with_verdict_headers_and_holds_phishing() {
     );
     assert_eq!(lower.matches("x-spearguard-score:").count(), 1, "{forged}");
     assert!(!forged.contains("-50"), "{forged}");
+    assert_eq!(
+        forged.matches("Authentication-Results: localhost;").count(),
+        1,
+        "the forged claim of our authserv-id is gone, ours is there: {forged}"
+    );
+    assert!(
+        !forged.contains("dkim=pass header.d=example.org"),
+        "{forged}"
+    );
     let with_verdict = files_in(&postfix.inbox())
         .iter()
         .map(|p| std::fs::read_to_string(p).expect("read"))

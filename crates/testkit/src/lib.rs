@@ -4,6 +4,10 @@
 #[cfg(feature = "sink")]
 pub mod sink;
 
+mod dns;
+
+pub use dns::TestDns;
+
 /// xorshift64: reproducible pseudo-randomness for fuzz-style test loops, with no dependency.
 /// Not for anything that needs real randomness.
 #[derive(Debug, Clone)]

@@ -41,6 +41,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     if let Some(relay) = args.relay {
         cfg.gateway.relay = relay;
     }
+    if let Some(addr) = args.resolver {
+        cfg.auth.resolver = addr.to_string();
+    }
+    let auth_cfg = cfg.gateway_auth();
     let rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
         .smtp
@@ -85,6 +89,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             .local_addr()
             .context("reading the HTTP listener address")?;
         eprintln!("spearguard: HTTP listening on {http_addr}");
+        let auth = auth_cfg
+            .map(|c| sg_auth::Verifier::new(&c))
+            .transpose()
+            .context("setting up sender authentication ([auth])")?;
         let listener = tokio::net::TcpListener::bind(cfg.smtp_server.listen)
             .await
             .with_context(|| format!("binding SMTP listener {}", cfg.smtp_server.listen))?;
@@ -101,6 +109,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
                 rt: rt.clone(),
                 tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
                 store: store.clone(),
+                auth: auth.clone(),
             }),
             shutdown.clone(),
         ));
@@ -131,6 +140,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
             hostname: cfg.smtp.hostname.clone(),
             store,
+            auth,
             queued,
         });
         let delivery = tokio::spawn(worker::run(

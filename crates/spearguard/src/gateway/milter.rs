@@ -25,15 +25,66 @@ pub(crate) struct MilterGate {
     pub(crate) tag_prefix: String,
     /// The message log.
     pub(crate) store: Arc<dyn sg_store::Store>,
+    /// Sender authentication (`None` when `[auth]` is disabled).
+    pub(crate) auth: Option<sg_auth::Verifier>,
 }
 
 impl MilterHandler for MilterGate {
     async fn on_message(&self, message: CompletedMessage) -> Decision {
+        let data = message.to_rfc5322();
+        let (data, auth_changes) = match &self.auth {
+            Some(v) => authenticate(v, &message, data).await,
+            None => (data, Vec::new()),
+        };
         let (rt, prefix, store) = (self.rt.clone(), self.tag_prefix.clone(), self.store.clone());
-        tokio::task::spawn_blocking(move || decide(&rt, &*store, &prefix, &message))
-            .await
-            .unwrap_or_else(|_| tempfail())
+        tokio::task::spawn_blocking(move || {
+            // With a reject or tempfail, modifications are ignored by the MTA.
+            let mut decision = decide(&rt, &*store, &prefix, &message, &data);
+            for change in auth_changes {
+                decision = decision.with(change);
+            }
+            decision
+        })
+        .await
+        .unwrap_or_else(|_| tempfail())
     }
+}
+
+/// Verifies the sender as the relay does. Returns the message as it will be judged (our
+/// Authentication-Results on top, forged ones gone) and the same changes for the MTA.
+async fn authenticate(
+    verifier: &sg_auth::Verifier,
+    message: &CompletedMessage,
+    data: Vec<u8>,
+) -> (Vec<u8>, Vec<Modification>) {
+    let env = envelope(message);
+    // No client address (a Unix-socket MTA): treat the peer as local, so SPF is skipped.
+    let ip = env
+        .peer_ip
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let helo = env.helo.clone().unwrap_or_default();
+    let from = env.mail_from.clone().unwrap_or_default();
+    let id = verifier.authserv_id().to_string();
+    let forged = sg_auth::forged_results_positions(&data, &id);
+    let authenticated = verifier.authenticate(&data, ip, &helo, &from).await;
+    // Last first, so the remaining indexes hold.
+    let mut changes: Vec<Modification> = forged
+        .iter()
+        .rev()
+        .map(|&index| Modification::DeleteHeader {
+            name: "Authentication-Results".to_string(),
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+        })
+        .collect();
+    changes.push(Modification::InsertHeader {
+        index: 0,
+        name: "Authentication-Results".to_string(),
+        value: authenticated
+            .outcome
+            .header_value(&id)
+            .replace("\r\n", "\n"),
+    });
+    (authenticated.message, changes)
 }
 
 /// Parses, scans, and turns the verdict into a milter decision.
@@ -42,10 +93,10 @@ fn decide(
     store: &dyn sg_store::Store,
     tag_prefix: &str,
     message: &CompletedMessage,
+    data: &[u8],
 ) -> Decision {
-    let data = message.to_rfc5322();
     let (envelope, received_at) = (envelope(message), now());
-    let judgement = match judge(rt, &envelope, &data, received_at) {
+    let judgement = match judge(rt, &envelope, data, received_at) {
         Ok(judgement) => judgement,
         Err(e) => return reject(&format!("message refused: {e}")),
     };

@@ -31,6 +31,8 @@ pub(crate) struct Pipeline {
     pub(crate) hostname: String,
     /// The message log.
     pub(crate) store: Arc<dyn sg_store::Store>,
+    /// Sender authentication (`None` when `[auth]` is disabled).
+    pub(crate) auth: Option<sg_auth::Verifier>,
     /// Ids of messages queued for delivery, for the worker.
     pub(crate) queued: mpsc::UnboundedSender<QueueId>,
 }
@@ -47,6 +49,14 @@ enum Outcome {
 
 impl MessageHandler for Pipeline {
     async fn on_message(&self, envelope: sg_smtp::Envelope, data: Vec<u8>) -> Decision {
+        // Our Authentication-Results on top, forged ones gone: what is judged is what is stored.
+        let data = match &self.auth {
+            Some(v) => {
+                let (ip, helo, from) = (envelope.peer.ip(), &envelope.helo, &envelope.mail_from);
+                v.authenticate(&data, ip, helo, from).await.message
+            }
+            None => data,
+        };
         let (rt, spool, store) = (self.rt.clone(), self.spool.clone(), self.store.clone());
         let prefix = self.tag_prefix.clone();
         let hostname = self.hostname.clone();

@@ -27,14 +27,25 @@ pub struct Gateway {
     pub child: Child,
     /// Listener addresses by service name as printed ("SMTP", "milter", "HTTP").
     pub listeners: HashMap<String, String>,
+    /// The loopback DNS server `serve` was pointed at (`--resolver`), unless the test gave
+    /// its own: sender authentication never asks the internet.
+    pub dns: Option<sg_testkit::TestDns>,
 }
 
 impl Gateway {
     /// Starts `serve` on 127.0.0.1:0 ports with `data` as its data dir, plus `extra` args.
-    /// Every listener the build knows is put on port 0 unless `extra` sets it.
+    /// Every listener the build knows is put on port 0 unless `extra` sets it, and unless
+    /// `extra` has `--resolver`, DNS goes to a loopback server with an empty zone.
     pub fn start(data: &Path, extra: &[&str]) -> Gateway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_spearguard"));
         cmd.env_remove("SPEARGUARD_CONFIG").arg("serve");
+        let mut dns = None;
+        if !extra.contains(&"--resolver") && serve_accepts("--resolver") {
+            dns = sg_testkit::TestDns::start("{}");
+            if let Some(d) = &dns {
+                cmd.args(["--resolver", &d.addr()]);
+            }
+        }
         for flag in ["--smtp-listen", "--milter-listen", "--http-listen"] {
             if !extra.contains(&flag) && serve_accepts(flag) {
                 cmd.args([flag, "127.0.0.1:0"]);
@@ -68,7 +79,11 @@ impl Gateway {
             }
         }
         std::thread::spawn(move || for _ in lines {});
-        Gateway { child, listeners }
+        Gateway {
+            child,
+            listeners,
+            dns,
+        }
     }
 
     /// The address of `service` ("SMTP", "milter", "HTTP").

@@ -1,14 +1,14 @@
 //! Scores SPF, DKIM and DMARC results that a trusted upstream verifier wrote into
 //! `Authentication-Results` headers (RFC 8601); `arc=` results are parsed but not scored. Phishing that forges a real domain in From
 //! fails DMARC; phishing from a throwaway domain usually has no authentication aligned with
-//! the name it shows. This analyser does no DNS (the gateway's own verification is a later
-//! step); it only reads what a verifier upstream already concluded.
+//! the name it shows. This analyser does no DNS: it reads what a verifier concluded —
+//! `serve`'s own (sg-auth writes the header and `serve` trusts its authserv-id) or upstream's.
 //!
 //! Anyone can write an `Authentication-Results` header, so only headers whose authserv-id is
 //! listed in `trusted_authserv_ids` count (RFC 8601 §5: the border MTA must strip headers
 //! that claim its own id from incoming mail). **The list is empty by default, and then this
-//! analyser reads nothing and stays silent.** Add the id your own verifier writes (for
-//! example `mx.example.org`) to turn it on.
+//! analyser reads nothing and stays silent** — except in `serve` with `[auth]` enabled, which
+//! adds its own authserv-id. Add the ids of other verifiers of yours to believe them too.
 
 use serde::{Deserialize, Serialize};
 use sg_message::{Domain, Message};
@@ -196,9 +196,9 @@ fn assess(results: &[MethodResult], from: Option<&Domain>) -> Vec<Signal> {
         return out;
     };
     let d = Some(reg.to_string());
-    let checked = results
-        .iter()
-        .any(|r| r.method == "spf" || r.method == "dkim");
+    // Only when SPF was evaluated: a verifier that skipped it (an internal peer on a private
+    // address, for which no SPF record can speak) gives no evidence by its absence.
+    let checked = results.iter().any(|r| r.method == "spf");
     if dkim_aligned {
         let summary = format!("dkim=pass for {reg}, the From domain");
         out.push(with_domain(Signal::new(&DKIM_ALIGNED_PASS, summary), d));
