@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sg_smtp::{Config, Decision, Envelope, MessageHandler, ServerConfig, serve};
+use sg_smtp::{Config, Decision, Envelope, MessageHandler, ServerConfig, ValidServerConfig, serve};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -91,6 +91,15 @@ impl TestServer {
     }
 
     pub async fn start_with(cfg: ServerConfig, session_cfg: Config) -> TestServer {
+        Self::start_validated(
+            cfg.validate().expect("test server config is valid"),
+            session_cfg,
+        )
+        .await
+    }
+
+    /// With a config already validated (and a certificate attached, for STARTTLS).
+    pub async fn start_validated(cfg: ValidServerConfig, session_cfg: Config) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -99,7 +108,7 @@ impl TestServer {
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(serve(
             listener,
-            cfg.validate().expect("test server config is valid"),
+            cfg,
             session_cfg
                 .validate()
                 .expect("test session config is valid"),
