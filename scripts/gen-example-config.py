@@ -31,7 +31,7 @@ SECTIONS = {
     "analysers.classifier": "The statistical classifier: silent until `model` names a file from `spearguard train`.",
     "gateway": "`spearguard serve`: where the spool, quarantine and local mailboxes live.",
     "smtp": "The SMTP session: the name in replies, size and recipient limits, how bare CR/LF in DATA is treated.",
-    "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds).",
+    "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds), STARTTLS, memory budget.",
 }
 
 def field_docs(paths):

@@ -46,17 +46,16 @@ pub struct ServerConfig {
     pub shutdown_timeout: Duration,
     /// Offer STARTTLS (RFC 3207).
     pub tls: bool,
-    /// PEM certificate chain for STARTTLS. With `tls_key`, both empty: a self-signed
-    /// certificate for the `[smtp]` hostname is generated into `DATA/tls/` at first start
-    /// and reused afterwards.
+    /// PEM certificate chain for STARTTLS (empty, with `tls_key` empty too: a self-signed
+    /// certificate for the `[smtp]` hostname, made in DATA/tls/ at first start and reused).
     pub tls_cert: PathBuf,
-    /// PEM private key for `tls_cert`.
+    /// PEM private key for `tls_cert` (empty: the self-signed one's).
     pub tls_key: PathBuf,
     /// Refuse mail until the client has run STARTTLS (`530 5.7.0`). Off by default:
     /// RFC 3207 §4 forbids requiring it on a publicly-referenced MX.
     pub require_tls: bool,
-    /// Most bytes all messages being received may hold in memory together; beyond it a
-    /// message gets `452 4.3.1` at the end of DATA, and MAIL gets 452 while it is spent.
+    /// Most bytes the messages being received may hold in memory together (beyond it:
+    /// `452 4.3.1` at the end of DATA, and for MAIL while it is spent).
     pub max_inflight_bytes: usize,
 }
 

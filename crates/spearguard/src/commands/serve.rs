@@ -46,6 +46,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
     let maildirs = Arc::new(Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?);
+    // STARTTLS: the configured certificate, or a self-signed one kept in DATA/tls/.
+    let server_cfg = server_cfg
+        .load_tls(&data, &cfg.smtp.hostname)
+        .context("loading the SMTP TLS certificate")?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
