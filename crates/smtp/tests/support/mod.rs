@@ -224,3 +224,18 @@ impl Client {
 pub fn message(subject: &str) -> String {
     format!("From: alice@example.org\r\nTo: bob@example.net\r\nSubject: {subject}\r\n\r\nhello\r\n")
 }
+
+/// A `kB` line of `/proc/self/status` (e.g. `VmRSS:`), in bytes; `None` off Linux.
+pub fn status_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The soft limit on open files; `None` off Linux.
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
