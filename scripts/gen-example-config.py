@@ -32,6 +32,9 @@ SECTIONS = {
     "gateway": "`spearguard serve`: where the spool, quarantine and local mailboxes live.",
     "smtp": "The SMTP session: the name in replies, size and recipient limits, how bare CR/LF in DATA is treated.",
     "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds), STARTTLS, memory budget.",
+    "milter_server": "The milter listener for Postfix (smtpd_milters = inet:127.0.0.1:11339; see contrib/postfix/main.cf):\n"
+                     "connections, message limits, timeouts (seconds). Nothing is spooled: Postfix owns the message.",
+    "http": "The HTTP API (/api/v1, bearer token), GET /healthz and GET /metrics (Prometheus).",
 }
 
 def field_docs(paths):
@@ -74,6 +77,10 @@ def main():
             files = [ROOT / "crates/smtp/src/limits.rs"]
         elif top[0] == "smtp_server":
             files = [ROOT / "crates/smtp/src/server/config.rs"]
+        elif top[0] == "milter_server":
+            files = [ROOT / "crates/milter/src/server/config.rs"]
+        elif top[0] == "http":
+            files = [ROOT / "crates/web/src/config.rs"]
         elif top[0] == "analysers" and len(top) > 1:
             base = ROOT / "crates/detect/src/analysers"
             files = [base / f"{top[1]}.rs", *sorted((base / top[1]).glob("*.rs"))]

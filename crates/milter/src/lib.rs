@@ -6,8 +6,10 @@
 //! [`codec`] cuts bytes into frames, [`Command`] and [`Response`] give frames their fields,
 //! and [`Session`] runs one connection: it negotiates options, collects the envelope,
 //! headers and body, reports [`Event::MessageComplete`], and turns the caller's
-//! [`Decision`] into response frames in the order Postfix expects. Nothing here does I/O,
-//! reads a clock or panics on input; the tokio driver lives in the binary.
+//! [`Decision`] into response frames in the order Postfix expects. Nothing there does I/O,
+//! reads a clock or panics on input. [`server`] is the thin tokio driver around it
+//! ([`server::serve`], timeouts, connection cap, graceful shutdown) calling a
+//! [`server::MilterHandler`] at end of message.
 //!
 //! ```
 //! use sg_milter::{Decision, Event, Modification, Session, SessionConfig, Verdict};
@@ -39,6 +41,7 @@ mod negotiate;
 mod plan;
 mod reply;
 mod response;
+pub mod server;
 mod session;
 mod wire;
 

@@ -203,6 +203,12 @@ impl Session {
         self.negotiation.as_ref()
     }
 
+    /// Whether a message is in progress (MAIL seen, or its decision pending); a driver
+    /// shutting down closes only connections where this is false.
+    pub fn in_message(&self) -> bool {
+        self.phase == Phase::Deciding || self.message.is_active()
+    }
+
     /// Whether the MTA said QUIT.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed

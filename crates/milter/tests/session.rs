@@ -233,3 +233,21 @@ fn mail_macros_survive_their_own_mail_command_but_not_the_next_message() {
     };
     assert_eq!(message.macros.get("auth_authen"), None);
 }
+
+#[test]
+fn in_message_from_mail_until_the_decision_or_abort() {
+    let mut session = negotiated();
+    assert!(!session.in_message());
+    session
+        .feed(&frames(&[Command::Mail(vec!["<a@example.org>".into()])]))
+        .unwrap();
+    assert_eq!(session.poll_event().unwrap(), None);
+    assert!(session.in_message());
+    session.feed(&frames(&[Command::Abort])).unwrap();
+    assert_eq!(session.poll_event().unwrap(), Some(Event::Aborted));
+    assert!(!session.in_message());
+    let mut session = deciding(&[]);
+    assert!(session.in_message());
+    session.decide(Decision::new(Verdict::Accept)).unwrap();
+    assert!(!session.in_message());
+}

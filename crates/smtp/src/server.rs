@@ -130,10 +130,11 @@ pub async fn serve<H: MessageHandler>(
             stop.clone(),
         );
         let span = info_span!("smtp_session", session = next_session, %peer);
+        let gauge = SessionGauge::open(Arc::clone(&handler));
         tracker.spawn(
             async move {
                 session.await;
-                drop(slot);
+                drop((slot, gauge));
             }
             .instrument(span),
         );
@@ -141,6 +142,22 @@ pub async fn serve<H: MessageHandler>(
     drop(listener);
     drain(&tracker, &cfg, &stop).await;
     Ok(())
+}
+
+/// Tells the handler a session opened, and (on drop, even if the task is cut) that it ended.
+struct SessionGauge<H: MessageHandler>(Arc<H>);
+
+impl<H: MessageHandler> SessionGauge<H> {
+    fn open(handler: Arc<H>) -> Self {
+        handler.on_session(true);
+        SessionGauge(handler)
+    }
+}
+
+impl<H: MessageHandler> Drop for SessionGauge<H> {
+    fn drop(&mut self) {
+        self.0.on_session(false);
+    }
 }
 
 /// Waits for the sessions after a shutdown began: gracefully, then cut at the deadline.

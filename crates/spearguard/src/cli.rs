@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -17,9 +17,21 @@ pub(crate) struct Cli {
     /// Configuration file (default: built-in defaults, or $SPEARGUARD_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Log format on stderr; the level comes from RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 /// The subcommands.
@@ -29,6 +41,8 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Review quarantined messages: list, show, release (deliver once) or delete them.
     Quarantine(QuarantineArgs),
+    /// The message log: what the gateway decided, newest first (readable while serve runs).
+    Messages(MessagesArgs),
     /// Analyse .eml files, directories, mbox files and Maildir folders; one line per message.
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
@@ -65,6 +79,12 @@ pub(crate) struct ServeArgs {
     /// SMTP listen address (overrides `[smtp_server] listen`); port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub(crate) smtp_listen: Option<std::net::SocketAddr>,
+    /// Milter listen address (overrides `[milter_server] listen`); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) milter_listen: Option<std::net::SocketAddr>,
+    /// HTTP API, health and metrics address (overrides `[http] listen`); port 0 allowed.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) http_listen: Option<std::net::SocketAddr>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
@@ -106,6 +126,26 @@ pub(crate) enum QuarantineAction {
         /// Queue id.
         id: String,
     },
+}
+
+/// `spearguard messages`.
+#[derive(Debug, Args)]
+pub(crate) struct MessagesArgs {
+    /// The gateway's data folder (overrides `[gateway] data_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Only this verdict (deliver, tag, quarantine, reject).
+    #[arg(long, value_name = "VERDICT")]
+    pub(crate) verdict: Option<String>,
+    /// Only messages received at or after this Unix time.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub(crate) since: Option<i64>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: u32,
+    /// JSON lines instead of tab-separated text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `spearguard scan`.

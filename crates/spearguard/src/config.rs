@@ -28,10 +28,16 @@ pub(crate) struct Config {
     pub(crate) analysers: AnalysersConfig,
     /// `[gateway]`: where `serve` keeps its data.
     pub(crate) gateway: GatewayConfig,
+    /// `[store]`: the database (message log; later history, campaigns, alerts).
+    pub(crate) store: StoreConfig,
     /// `[smtp]`: the SMTP session (hostname, size and recipient limits, bare newlines).
     pub(crate) smtp: sg_smtp::Config,
     /// `[smtp_server]`: the SMTP listener (address, sessions, timeouts, STARTTLS, memory budget).
     pub(crate) smtp_server: sg_smtp::ServerConfig,
+    /// `[milter_server]`: the milter listener for Postfix (address, limits, timeouts).
+    pub(crate) milter_server: sg_milter::server::ServerConfig,
+    /// `[http]`: the HTTP API, health check and metrics (address, token).
+    pub(crate) http: sg_web::Config,
 }
 
 /// `[gateway]`.
@@ -42,6 +48,14 @@ pub(crate) struct GatewayConfig {
     pub(crate) data_dir: PathBuf,
     /// Put in front of the Subject of mail delivered with the verdict `tag` ("" = leave it).
     pub(crate) tag_subject_prefix: String,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct StoreConfig {
+    /// Where the database lives: `sqlite:PATH`; empty = `sqlite:` DATA/spearguard.db.
+    pub(crate) url: String,
 }
 
 impl Default for GatewayConfig {

@@ -54,6 +54,34 @@ fn serve_delivers_clean_mail_quarantines_phishing_and_stops_on_sigterm() {
 
     let code = gateway.stop();
     assert_eq!(code, Some(0));
+
+    // The message log has both decisions, newest first.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spearguard"))
+        .env_remove("SPEARGUARD_CONFIG")
+        .args(["messages", "--json", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .expect("spearguard messages");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["verdict"], "quarantine");
+    assert_eq!(rows[0]["action"], "quarantined");
+    assert_eq!(rows[0]["mail_from"], "examplebank.security@gmail.com");
+    assert!(!rows[0]["signals"].as_array().expect("signals").is_empty());
+    assert_eq!(rows[1]["verdict"], "deliver");
+    assert_eq!(rows[1]["action"], "queued");
+    assert_eq!(
+        rows[1]["rcpt_to"],
+        serde_json::json!(["taro.yamada@example.org"])
+    );
     assert!(
         files_in(&data.path().join("spool/queue")).is_empty(),
         "nothing left undelivered"

@@ -63,4 +63,10 @@ pub trait MessageHandler: Send + Sync + 'static {
         envelope: Envelope,
         data: Vec<u8>,
     ) -> impl Future<Output = Decision> + Send;
+
+    /// A client session began (`open`) or ended (`!open`), for a sessions gauge; the driver
+    /// calls it once each way per accepted session. Default: nothing.
+    fn on_session(&self, open: bool) {
+        let _ = open;
+    }
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod eval;
+mod messages;
 mod quarantine;
 mod scan;
 mod serve;
@@ -23,6 +24,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Serve(args) => serve::run(args, config),
         Command::Quarantine(args) => quarantine::run(args, config),
+        Command::Messages(args) => messages::run(args, config),
         Command::Scan(args) => scan::run(args, config),
         Command::Signals(args) => signals::run(args, config),
         Command::Config(cmd) => config::run(cmd, config),

@@ -1,12 +1,13 @@
 //! `spearguard quarantine list|show|release|delete`: review what the gateway held back.
 //! Works on the spool in the data folder while `serve` is stopped (it holds the lock); the
-//! HTTP API will offer the same while it runs.
+//! HTTP API (`/api/v1/quarantine`, same code in `sg_web::quarantine`) offers it while it runs.
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use sg_deliver::Maildirs;
 use sg_spool::{QueueId, Spool};
+use sg_web::quarantine;
 
 use crate::EXIT_OK;
 use crate::cli::{QuarantineAction, QuarantineArgs};
@@ -26,54 +27,39 @@ pub(crate) fn run(args: QuarantineArgs, config: Option<&Path>) -> anyhow::Result
     let parse = |id: &str| QueueId::parse(id).with_context(|| format!("{id:?} is not a queue id"));
     match args.action {
         QuarantineAction::List { json } => {
-            let listing = spool.quarantined().context("listing the quarantine")?;
-            for e in listing.entries {
-                let verdict: serde_json::Value = e
-                    .meta
-                    .verdict
-                    .as_deref()
-                    .and_then(|v| serde_json::from_str(v).ok())
-                    .unwrap_or_default();
+            for e in quarantine::list(&spool).context("listing the quarantine")? {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({
-                            "id": e.id.to_string(), "received_at": e.meta.received_at,
-                            "mail_from": e.meta.mail_from, "rcpt_to": e.meta.rcpt_to,
-                            "size": e.body_len, "verdict": verdict,
-                        })
-                    );
+                    println!("{}", serde_json::to_string(&e)?);
                 } else {
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         e.id,
-                        e.meta.received_at,
-                        e.meta.mail_from.as_deref().unwrap_or("-"),
-                        e.meta.rcpt_to.join(","),
-                        verdict["verdict"].as_str().unwrap_or("?"),
-                        verdict["score"]
+                        e.received_at,
+                        e.mail_from.as_deref().unwrap_or("-"),
+                        e.rcpt_to.join(","),
+                        e.verdict.as_deref().unwrap_or("?"),
+                        e.score.map_or("?".to_string(), |s| s.to_string())
                     );
                 }
             }
         }
         QuarantineAction::Show { id } => {
-            let m = spool
-                .read_quarantined(parse(&id)?)
-                .context("reading the message")?;
-            println!("{}", m.entry.meta.verdict.as_deref().unwrap_or("{}"));
+            let (detail, body) =
+                quarantine::show(&spool, parse(&id)?).context("reading the message")?;
+            println!("{}", serde_json::to_string(&detail.summary)?);
             println!();
-            print!("{}", String::from_utf8_lossy(&m.body));
+            print!("{}", String::from_utf8_lossy(&body));
         }
         QuarantineAction::Release { id } => {
             let id = parse(&id)?;
-            spool.release(id).context("releasing the message")?;
             let maildirs = Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?;
-            worker::deliver_due(&spool, &maildirs);
+            quarantine::release(&spool, id, |_| worker::deliver_due(&spool, &maildirs))
+                .context("releasing the message")?;
             println!("released {id}");
         }
         QuarantineAction::Delete { id } => {
             let id = parse(&id)?;
-            spool.delete(id).context("deleting the message")?;
+            quarantine::delete(&spool, id).context("deleting the message")?;
             println!("deleted {id}");
         }
     }

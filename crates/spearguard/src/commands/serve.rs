@@ -1,11 +1,14 @@
 //! `spearguard serve`: the gateway. SMTP relay on embedded defaults (127.0.0.1:2525, data
-//! under `./data`), every accepted message spooled and fsync'd before the 250, delivered by
+//! under `./data`) and a milter for Postfix (127.0.0.1:11339, nothing spooled: Postfix
+//! holds or delivers); every accepted message spooled and fsync'd before the 250, delivered by
 //! a worker to `DATA/mailboxes/<recipient>/` (Maildir). SIGTERM or Ctrl-C shut it down
 //! gracefully: transactions in flight finish, idle sessions get 421, nothing acknowledged
-//! is lost because the spool has it.
+//! is lost because the spool has it. The HTTP API (health, metrics, quarantine review)
+//! listens on 127.0.0.1:8025 by default.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use sg_deliver::Maildirs;
@@ -16,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::EXIT_OK;
 use crate::cli::ServeArgs;
 use crate::config::Config;
-use crate::gateway::{pipeline::Pipeline, worker};
+use crate::gateway::{METRICS, milter::MilterGate, pipeline::Pipeline, worker};
 
 /// Runs the gateway until a shutdown signal.
 pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> {
@@ -26,6 +29,12 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
     }
     if let Some(addr) = args.smtp_listen {
         cfg.smtp_server.listen = addr;
+    }
+    if let Some(addr) = args.milter_listen {
+        cfg.milter_server.listen = addr;
+    }
+    if let Some(addr) = args.http_listen {
+        cfg.http.listen = addr;
     }
     let rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
@@ -38,6 +47,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         .clone()
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid [smtp_server] config: {e:?}"))?;
+    let milter_cfg = cfg.milter_server.clone().validate().map_err(|e| {
+        let e: Vec<String> = e.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid [milter_server] config: {}", e.join("; "))
+    })?;
     let data = cfg.gateway.data_dir.clone();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("creating data dir {}", data.display()))?;
@@ -45,34 +58,77 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         Spool::open(data.join("spool"))
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
+    let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
     let maildirs = Arc::new(Maildirs::open(data.join("mailboxes")).context("opening mailboxes")?);
     // STARTTLS: the configured certificate, or a self-signed one kept in DATA/tls/.
     let server_cfg = server_cfg
         .load_tls(&data, &cfg.smtp.hostname)
         .context("loading the SMTP TLS certificate")?;
+    let api_token = api_token(&cfg.http.token, &data)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        let milter_listener = tokio::net::TcpListener::bind(milter_cfg.listen)
+            .await
+            .with_context(|| format!("binding milter listener {}", milter_cfg.listen))?;
+        let milter_addr = milter_listener
+            .local_addr()
+            .context("reading the milter listener address")?;
+        eprintln!("spearguard: milter listening on {milter_addr}");
+        let http_listener = tokio::net::TcpListener::bind(cfg.http.listen)
+            .await
+            .with_context(|| format!("binding HTTP listener {}", cfg.http.listen))?;
+        let http_addr = http_listener
+            .local_addr()
+            .context("reading the HTTP listener address")?;
+        eprintln!("spearguard: HTTP listening on {http_addr}");
         let listener = tokio::net::TcpListener::bind(cfg.smtp_server.listen)
             .await
             .with_context(|| format!("binding SMTP listener {}", cfg.smtp_server.listen))?;
         let addr = listener
             .local_addr()
             .context("reading the SMTP listener address")?;
-        eprintln!(
-            "spearguard: SMTP listening on {addr}, data in {}",
-            data.display()
-        );
         let shutdown = CancellationToken::new();
         let (queued, to_deliver) = mpsc::unbounded_channel();
+        let rt = Arc::new(rt);
+        let milter = tokio::spawn(sg_milter::server::serve(
+            milter_listener,
+            milter_cfg,
+            Arc::new(MilterGate {
+                rt: rt.clone(),
+                tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
+                store: store.clone(),
+            }),
+            shutdown.clone(),
+        ));
+        let ready = Arc::new(AtomicBool::new(false));
+        let http = {
+            let queued = queued.clone();
+            let state = sg_web::AppState {
+                spool: spool.clone(),
+                store: store.clone(),
+                metrics: METRICS.clone(),
+                token: api_token,
+                ready: ready.clone(),
+                wake: Arc::new(move |id| {
+                    let _ = queued.send(id);
+                }),
+            };
+            tokio::spawn(sg_web::serve(
+                http_listener,
+                state,
+                shutdown.clone().cancelled_owned(),
+            ))
+        };
         let pipeline = Arc::new(Pipeline {
-            rt: Arc::new(rt),
+            rt,
             spool: spool.clone(),
             tag_prefix: cfg.gateway.tag_subject_prefix.clone(),
             hostname: cfg.smtp.hostname.clone(),
+            store,
             queued,
         });
         let delivery = tokio::spawn(worker::run(
@@ -82,13 +138,19 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             shutdown.child_token(),
         ));
         let signals = {
-            let shutdown = shutdown.clone();
+            let (shutdown, ready) = (shutdown.clone(), ready.clone());
             tokio::spawn(async move {
                 wait_for_signal().await;
-                eprintln!("spearguard: shutting down");
+                tracing::info!("shutting down");
+                ready.store(false, Ordering::Release);
                 shutdown.cancel();
             })
         };
+        ready.store(true, Ordering::Release);
+        eprintln!(
+            "spearguard: SMTP listening on {addr}, data in {}",
+            data.display()
+        );
         sg_smtp::serve(
             listener,
             server_cfg,
@@ -99,11 +161,32 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         .await
         .context("SMTP server")?;
         shutdown.cancel();
+        let _ = milter.await;
+        match tokio::time::timeout(std::time::Duration::from_secs(5), http).await {
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server failed"),
+            Err(_) => tracing::warn!("HTTP requests still open after 5 s; exiting anyway"),
+            _ => {}
+        }
         let _ = delivery.await;
         signals.abort();
         anyhow::Ok(())
     })?;
     Ok(EXIT_OK)
+}
+
+/// The API token: from the config, else `DATA/api-token` (generated at first start).
+fn api_token(configured: &str, data: &Path) -> anyhow::Result<Arc<str>> {
+    if !configured.is_empty() {
+        return Ok(configured.into());
+    }
+    let path = data.join("api-token");
+    let (token, created) = sg_web::token::load_or_create(&path)
+        .with_context(|| format!("reading or creating the API token {}", path.display()))?;
+    match created {
+        true => tracing::info!(path = %path.display(), "generated the HTTP API token"),
+        false => tracing::info!(path = %path.display(), "HTTP API token read"),
+    }
+    Ok(token.into())
 }
 
 /// SIGTERM or SIGINT.

@@ -6,8 +6,16 @@ use sg_detect::Report;
 /// Longest signal list written into a header (folded), in bytes.
 const MAX_SIGNALS_LEN: usize = 900;
 
-/// The header block to prepend to a delivered message (CRLF line endings).
-pub(crate) fn verdict_headers(report: &Report) -> String {
+/// The names of the verdict headers, in the order they are written.
+pub(crate) const VERDICT_HEADER_NAMES: [&str; 3] = [
+    "X-Spearguard-Verdict",
+    "X-Spearguard-Score",
+    "X-Spearguard-Signals",
+];
+
+/// The verdict headers as (name, value) pairs; `fold` (`"\r\n\t"` in a message, `"\n\t"`
+/// for a milter) breaks the signal list into lines.
+pub(crate) fn verdict_fields(report: &Report, fold: &str) -> [(&'static str, String); 3] {
     let mut signals = String::new();
     for s in &report.signals {
         let item = format!("{}({:+.1})", s.name, s.score);
@@ -16,17 +24,32 @@ pub(crate) fn verdict_headers(report: &Report) -> String {
             break;
         }
         if !signals.is_empty() {
-            signals.push_str(",\r\n\t");
+            signals.push(',');
+            signals.push_str(fold);
         }
         signals.push_str(&item);
     }
     if signals.is_empty() {
         signals.push_str("none");
     }
-    format!(
-        "X-Spearguard-Verdict: {}\r\nX-Spearguard-Score: {:.2}\r\nX-Spearguard-Signals: {signals}\r\n",
-        report.verdict, report.score
-    )
+    let [verdict, score, list] = VERDICT_HEADER_NAMES;
+    [
+        (verdict, report.verdict.to_string()),
+        (score, format!("{:.2}", report.score)),
+        (list, signals),
+    ]
+}
+
+/// The header block to prepend to a delivered message (CRLF line endings).
+pub(crate) fn verdict_headers(report: &Report) -> String {
+    let mut out = String::new();
+    for (name, value) in verdict_fields(report, "\r\n\t") {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(&value);
+        out.push_str("\r\n");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -3,17 +3,21 @@
 //! `Stored` is returned only after the spool's fsync, so the 250 means "on disk".
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use sg_detect::{Context, Report, Verdict};
-use sg_message::{Direction, Envelope, Message};
+use sg_detect::{Report, Verdict};
+use sg_message::{Direction, Envelope};
 use sg_smtp::{Decision, MessageHandler};
 use sg_spool::QueueId;
 use sg_spool::{Metadata, Spool};
+use sg_web::Disposition;
 use tokio::sync::mpsc;
 
 use crate::config::Runtime;
+use crate::gateway::METRICS;
 use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
+use crate::gateway::judge::{POLICY_REJECT, judge, now};
+use crate::gateway::record::{Action, Judged, message_record, signals_json};
 
 /// Judges and spools messages; wakes the delivery worker.
 pub(crate) struct Pipeline {
@@ -25,6 +29,8 @@ pub(crate) struct Pipeline {
     pub(crate) tag_prefix: String,
     /// This gateway's name, for the Received header.
     pub(crate) hostname: String,
+    /// The message log.
+    pub(crate) store: Arc<dyn sg_store::Store>,
     /// Ids of messages queued for delivery, for the worker.
     pub(crate) queued: mpsc::UnboundedSender<QueueId>,
 }
@@ -41,14 +47,18 @@ enum Outcome {
 
 impl MessageHandler for Pipeline {
     async fn on_message(&self, envelope: sg_smtp::Envelope, data: Vec<u8>) -> Decision {
-        let (rt, spool) = (self.rt.clone(), self.spool.clone());
+        let (rt, spool, store) = (self.rt.clone(), self.spool.clone(), self.store.clone());
         let prefix = self.tag_prefix.clone();
         let hostname = self.hostname.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            judge_and_spool(&rt, &spool, &prefix, &hostname, &envelope, data)
+            judge_and_spool(&rt, &spool, &*store, &prefix, &hostname, &envelope, data)
         })
         .await
-        .unwrap_or(Outcome::NotStored);
+        .unwrap_or_else(|e| {
+            METRICS.count_message(Disposition::NotStored);
+            tracing::error!(error = %e, "scan task failed; message not stored");
+            Outcome::NotStored
+        });
         match outcome {
             Outcome::Reject(reason) => Decision::Rejected { reason },
             Outcome::Queued(id) => {
@@ -64,18 +74,17 @@ impl MessageHandler for Pipeline {
             Outcome::NotStored => Decision::NotStored,
         }
     }
-}
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    fn on_session(&self, open: bool) {
+        METRICS.smtp_session(open);
+    }
 }
 
 /// Parses, analyses, and acts; runs on a blocking thread (CPU work and fsync).
 fn judge_and_spool(
     rt: &Runtime,
     spool: &Spool,
+    store: &dyn sg_store::Store,
     tag_prefix: &str,
     hostname: &str,
     env: &sg_smtp::Envelope,
@@ -88,21 +97,76 @@ fn judge_and_spool(
         mail_from: Some(env.mail_from.to_lowercase()),
         rcpt_to: env.rcpt_to.iter().map(|r| r.to_lowercase()).collect(),
     };
-    let report = match Message::parse(&data, &rt.limits) {
-        Ok(msg) => {
-            let cx = Context {
-                envelope: &envelope,
-                direction: Direction::Inbound,
-                received_at,
-                org: &rt.org,
-            };
-            rt.engine.scan(&msg, &cx)
-        }
+    let judgement = match judge(rt, &envelope, &data, received_at) {
+        Ok(judgement) => judgement,
         // Empty or oversized bodies: the SMTP limits should have caught them already.
-        Err(e) => return Outcome::Reject(format!("message refused: {e}")),
+        Err(e) => {
+            METRICS.count_message(Disposition::Reject);
+            tracing::info!(mail_from = %env.mail_from, rcpts = env.rcpt_to.len(), error = %e,
+                "message refused: unparsable");
+            return Outcome::Reject(format!("message refused: {e}"));
+        }
     };
+    let report = &judgement.report;
+    let scan = Duration::from_micros(u64::try_from(judgement.scan_micros).unwrap_or(0));
+    METRICS.observe_scan(scan);
+    let judged = Judged {
+        front: "smtp",
+        envelope: &envelope,
+        direction: Direction::Inbound,
+        message: Some(&judgement.message),
+        report,
+        received_at,
+        scan_micros: judgement.scan_micros,
+    };
+    let outcome = act(spool, tag_prefix, hostname, env, report, received_at, &data);
+    let (action, id) = match &outcome {
+        Outcome::Reject(_) => (Action::Rejected, None),
+        Outcome::Queued(id) => (Action::Queued, Some(id.to_string())),
+        Outcome::Quarantined(id) => (Action::Quarantined, Some(id.to_string())),
+        Outcome::NotStored => (Action::NotStored, None),
+    };
+    // The log is not the durability point (the spool is): a store error costs a row, not mail.
+    if let Err(e) = store.record_message(&message_record(&judged, action, id)) {
+        tracing::warn!(error = %e, "message log write failed");
+    }
+    record(&outcome, report, env, scan);
+    outcome
+}
+/// Counts and logs one judged message.
+fn record(outcome: &Outcome, report: &Report, env: &sg_smtp::Envelope, scan: Duration) {
+    let (disposition, queue_id) = match outcome {
+        Outcome::Reject(_) => (Disposition::Reject, None),
+        Outcome::Queued(id) if report.verdict == Verdict::Tag => (Disposition::Tag, Some(id)),
+        Outcome::Queued(id) => (Disposition::Deliver, Some(id)),
+        Outcome::Quarantined(id) => (Disposition::Quarantine, Some(id)),
+        Outcome::NotStored => (Disposition::NotStored, None),
+    };
+    METRICS.count_message(disposition);
+    tracing::info!(
+        queue_id = queue_id.map(tracing::field::display),
+        verdict = report.verdict.as_str(),
+        outcome = disposition.as_str(),
+        score = (f64::from(report.score) * 100.0).round() / 100.0,
+        mail_from = %env.mail_from,
+        rcpts = env.rcpt_to.len(),
+        scan_ms = scan.as_secs_f64() * 1000.0,
+        "message judged"
+    );
+}
+
+/// Rejects, quarantines or queues a judged message (the spool writes fsync).
+fn act(
+    spool: &Spool,
+    tag_prefix: &str,
+    hostname: &str,
+    env: &sg_smtp::Envelope,
+    report: &Report,
+    received_at: i64,
+    data: &[u8],
+) -> Outcome {
     if report.verdict == Verdict::Reject {
-        return Outcome::Reject("message refused by content policy".to_string());
+        return Outcome::Reject(POLICY_REJECT.to_string());
     }
     let meta = Metadata {
         mail_from: Some(env.mail_from.clone()),
@@ -110,7 +174,7 @@ fn judge_and_spool(
         received_at: u64::try_from(received_at).unwrap_or(0),
         peer_ip: Some(env.peer.ip()),
         helo: Some(env.helo.clone()),
-        verdict: Some(verdict_json(&report)),
+        verdict: Some(verdict_json(report)),
     };
     // What is stored, built in one buffer: our trace header on top, then (for delivery) the
     // verdict headers, then the message (with the tag prefix on its Subject when tagged).
@@ -125,23 +189,28 @@ fn judge_and_spool(
     let mut stored_bytes = Vec::with_capacity(trace.len() + 1024 + data.len());
     stored_bytes.extend_from_slice(trace.as_bytes());
     if report.verdict == Verdict::Quarantine {
-        stored_bytes.extend_from_slice(&data);
+        stored_bytes.extend_from_slice(data);
         return match spool.store_quarantined(&meta, &stored_bytes) {
             Ok(id) => Outcome::Quarantined(id),
-            Err(_) => Outcome::NotStored,
+            Err(e) => not_stored(&e),
         };
     }
-    stored_bytes.extend_from_slice(verdict_headers(&report).as_bytes());
+    stored_bytes.extend_from_slice(verdict_headers(report).as_bytes());
     if report.verdict == Verdict::Tag {
-        write_tagged(&mut stored_bytes, &data, tag_prefix);
+        write_tagged(&mut stored_bytes, data, tag_prefix);
     } else {
-        stored_bytes.extend_from_slice(&data);
+        stored_bytes.extend_from_slice(data);
     }
     let stored = spool.store(&meta, &stored_bytes);
     match stored {
         Ok(id) => Outcome::Queued(id),
-        Err(_) => Outcome::NotStored,
+        Err(e) => not_stored(&e),
     }
+}
+
+fn not_stored(e: &sg_spool::SpoolError) -> Outcome {
+    tracing::error!(error = %e, "spooling failed; answering 451");
+    Outcome::NotStored
 }
 
 /// The verdict as stored with the message (for quarantine review and the API).
@@ -149,9 +218,7 @@ fn verdict_json(report: &Report) -> String {
     serde_json::json!({
         "verdict": report.verdict.as_str(),
         "score": report.score,
-        "signals": report.signals.iter().map(|s| serde_json::json!({
-            "name": s.name, "score": s.score, "detail": s.evidence.summary,
-        })).collect::<Vec<_>>(),
+        "signals": signals_json(report),
     })
     .to_string()
 }

@@ -11,6 +11,8 @@ use sg_spool::{QueueId, Spool, SpooledMessage};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::gateway::METRICS;
+
 /// Retry schedule: the first retry after this, doubling up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: u64 = 60;
 const MAX_BACKOFF: u64 = 3600;
@@ -81,6 +83,7 @@ pub(crate) fn deliver_due(spool: &Spool, maildirs: &Maildirs) {
 
 fn deliver_one(spool: &Spool, maildirs: &Maildirs, message: &SpooledMessage, now: u64) {
     let entry = &message.entry;
+    METRICS.delivery_attempt();
     let id = entry.id.to_string();
     let mut body = format!("{}: {id}\r\n", sg_spool::QUEUE_ID_HEADER).into_bytes();
     body.extend_from_slice(&message.body);
@@ -98,8 +101,11 @@ fn deliver_one(spool: &Spool, maildirs: &Maildirs, message: &SpooledMessage, now
     match failure {
         None => {
             let _ = spool.complete(entry.id);
+            tracing::info!(queue_id = %id, rcpts = delivered.len(), "delivered");
         }
         Some(error) => {
+            METRICS.delivery_failure();
+            tracing::warn!(queue_id = %id, %error, attempts = entry.state.attempts.saturating_add(1), "delivery failed");
             let backoff = FIRST_BACKOFF
                 .saturating_mul(1 << entry.state.attempts.min(6))
                 .min(MAX_BACKOFF);

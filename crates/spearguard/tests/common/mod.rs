@@ -6,6 +6,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod client;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -76,6 +78,12 @@ impl Gateway {
             .unwrap_or_else(|| panic!("serve did not report a {service} listener"))
     }
 
+    /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits (20 s at most) for the exit code.
     pub fn stop(mut self) -> Option<i32> {
         let status = Command::new("kill")
@@ -93,6 +101,16 @@ impl Gateway {
                 "serve did not stop on SIGTERM"
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A test that fails half way must not leave `serve` running (a no-op once it has exited).
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
@@ -161,4 +179,59 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// An HTTP request with Python's urllib (`token` as a bearer token when given); returns the
+/// status and the body.
+pub fn http(method: &str, url: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+    let script = r#"
+import sys, urllib.request, urllib.error
+method, url, token = sys.argv[1:4]
+req = urllib.request.Request(url, method=method)
+if token:
+    req.add_header('Authorization', 'Bearer ' + token)
+try:
+    with urllib.request.urlopen(req, timeout=30) as r:
+        status, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read()
+sys.stdout.buffer.write(b'%d\n' % status + body)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, method, url, token.unwrap_or("")])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let newline = out.stdout.iter().position(|&b| b == b'\n').expect("status");
+    let status = std::str::from_utf8(&out.stdout[..newline])
+        .expect("status text")
+        .parse()
+        .expect("status number");
+    (status, out.stdout[newline + 1..].to_vec())
+}
+
+/// Starts `serve` with the data dir `root/data` and a config file `root/spearguard.toml`
+/// holding `config` (e.g. short `[smtp_server]` timeouts); returns it and the data dir.
+pub fn start_with_config(root: &Path, config: &str) -> (Gateway, PathBuf) {
+    let file = root.join("spearguard.toml");
+    std::fs::write(&file, config).expect("write config");
+    let data = root.join("data");
+    let file = file.to_str().expect("utf-8 temp path");
+    (Gateway::start(&data, &["--config", file]), data)
+}
+
+/// Whether a message containing `token` is in `rcpt`'s Maildir (`new/`), and how often.
+pub fn delivered_count(data: &Path, rcpt: &str, token: &str) -> usize {
+    files_in(&data.join("mailboxes").join(rcpt).join("new"))
+        .iter()
+        .filter(|f| {
+            std::fs::read(f)
+                .map(|b| String::from_utf8_lossy(&b).contains(token))
+                .unwrap_or(false)
+        })
+        .count()
 }

@@ -1,0 +1,42 @@
+//! `spearguard messages`: what the gateway decided, newest first, from the store. The
+//! database can be read while `serve` runs (SQLite in WAL mode).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use sg_store::MessageQuery;
+
+use crate::EXIT_OK;
+use crate::cli::MessagesArgs;
+use crate::config::Config;
+
+/// Prints the message log.
+pub(crate) fn run(args: MessagesArgs, config: Option<&Path>) -> anyhow::Result<u8> {
+    let cfg = Config::load(config)?;
+    let data = args.data_dir.unwrap_or(cfg.gateway.data_dir);
+    let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
+    let query = MessageQuery {
+        verdict: args.verdict,
+        since: args.since,
+        queue_id: None,
+        limit: args.limit,
+    };
+    let rows = store.messages(&query).context("reading the message log")?;
+    for m in rows {
+        if args.json {
+            println!("{}", serde_json::to_string(&m)?);
+        } else {
+            println!(
+                "{}\t{}\t{}\t{:.1}\t{}\t{}\t{}",
+                m.received_at,
+                m.queue_id.as_deref().unwrap_or("-"),
+                m.verdict,
+                m.score,
+                m.action,
+                m.mail_from.as_deref().unwrap_or("<>"),
+                m.subject.as_deref().unwrap_or(""),
+            );
+        }
+    }
+    Ok(EXIT_OK)
+}
