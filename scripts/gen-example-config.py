@@ -33,7 +33,7 @@ SECTIONS = {
     "delivery": "Delivery of queued mail (local Maildirs or the relay): messages at once, retries with\n"
                 "exponential backoff, how long before a bounce, and the SMTP client's timeouts (seconds).",
     "smtp": "The SMTP session: the name in replies, size and recipient limits, how bare CR/LF in DATA is treated.",
-    "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds).",
+    "smtp_server": "The SMTP listener: address, concurrent sessions, timeouts (seconds), STARTTLS, memory budget.",
     "milter_server": "The milter listener for Postfix (smtpd_milters = inet:127.0.0.1:11339; see contrib/postfix/main.cf):\n"
                      "connections, message limits, timeouts (seconds). Nothing is spooled: Postfix owns the message.",
     "http": "The HTTP API (/api/v1, bearer token), GET /healthz and GET /metrics (Prometheus).",

@@ -11,10 +11,12 @@
 //! either rule.
 //!
 //! Bytes beyond `max_message_size` are read and dropped, so the session finds the end and
-//! answers 552 in sequence instead of losing its place in the stream.
+//! answers 552 in sequence instead of losing its place in the stream. The same happens when
+//! the server-wide [`crate::InflightBudget`] cannot cover the buffer's next growth (452).
 
 use memchr::memchr2;
 
+use crate::budget::Reservation;
 use crate::limits::BareNewlines;
 
 /// Where the decoder is in the current line.
@@ -41,6 +43,8 @@ pub(crate) enum Outcome {
     TooBig,
     /// A bare CR or LF under [`BareNewlines::Reject`].
     BareNewline,
+    /// The in-flight budget had no room for the message; it was read and discarded.
+    NoStorage,
 }
 
 /// Decodes the content of one DATA command.
@@ -52,11 +56,15 @@ pub(crate) struct DataReader {
     max_size: usize,
     policy: BareNewlines,
     bare_newline: bool,
+    /// Budget held for `data`'s capacity.
+    reservation: Reservation,
+    /// The budget refused to cover the buffer: the rest is read and dropped.
+    no_storage: bool,
 }
 
 impl DataReader {
-    /// A reader for content of at most `max_size` bytes.
-    pub(crate) fn new(max_size: usize, policy: BareNewlines) -> Self {
+    /// A reader for content of at most `max_size` bytes, its buffer paid from `reservation`.
+    pub(crate) fn new(max_size: usize, policy: BareNewlines, reservation: Reservation) -> Self {
         Self {
             at: At::LineStart,
             data: Vec::new(),
@@ -64,7 +72,14 @@ impl DataReader {
             max_size,
             policy,
             bare_newline: false,
+            reservation,
+            no_storage: false,
         }
+    }
+
+    /// The budget held for the message; keep it until the message is handled.
+    pub(crate) fn into_reservation(self) -> Reservation {
+        self.reservation
     }
 
     /// Bytes held for the message so far.
@@ -147,7 +162,7 @@ impl DataReader {
         match self.policy {
             BareNewlines::Reject => {
                 self.bare_newline = true;
-                self.data = Vec::new();
+                self.discard();
             }
             BareNewlines::Normalize => self.emit(b"\r\n"),
         }
@@ -156,19 +171,35 @@ impl DataReader {
     fn emit(&mut self, bytes: &[u8]) {
         self.size = self.size.saturating_add(bytes.len());
         if self.size > self.max_size {
-            self.data = Vec::new();
+            self.discard();
             return;
         }
-        if self.bare_newline {
+        if self.bare_newline || self.no_storage {
             return;
         }
-        // Grow by doubling, but never past the limit, so memory stays within it.
+        // Grow by doubling, but never past the limit, so memory stays within it; the
+        // budget pays first (all of the doubling, else just what is needed).
         let needed = self.data.len() + bytes.len();
         if needed > self.data.capacity() {
-            let target = needed.max(self.data.capacity() * 2).min(self.max_size);
+            let doubled = needed.max(self.data.capacity() * 2).min(self.max_size);
+            let target = if self.reservation.resize(doubled) {
+                doubled
+            } else if self.reservation.resize(needed) {
+                needed
+            } else {
+                self.no_storage = true;
+                self.discard();
+                return;
+            };
             self.data.reserve_exact(target - self.data.len());
         }
         self.data.extend_from_slice(bytes);
+    }
+
+    /// Drops what was buffered and gives its budget back.
+    fn discard(&mut self) {
+        self.data = Vec::new();
+        self.reservation.resize(0);
     }
 
     fn finish(&mut self) -> Outcome {
@@ -176,6 +207,8 @@ impl DataReader {
             Outcome::TooBig
         } else if self.bare_newline {
             Outcome::BareNewline
+        } else if self.no_storage {
+            Outcome::NoStorage
         } else {
             Outcome::Message(std::mem::take(&mut self.data))
         }
@@ -185,9 +218,14 @@ impl DataReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::InflightBudget;
+
+    fn reader(max: usize, policy: BareNewlines) -> DataReader {
+        DataReader::new(max, policy, InflightBudget::unlimited().reservation())
+    }
 
     fn decode_with(input: &[u8], max: usize, policy: BareNewlines) -> (usize, Option<Outcome>) {
-        DataReader::new(max, policy).feed(input)
+        reader(max, policy).feed(input)
     }
 
     fn decode(input: &[u8]) -> (usize, Option<Outcome>) {
@@ -299,7 +337,7 @@ mod tests {
 
     #[test]
     fn memory_never_exceeds_the_limit() {
-        let mut reader = DataReader::new(1000, BareNewlines::Reject);
+        let mut reader = reader(1000, BareNewlines::Reject);
         for _ in 0..100 {
             assert_eq!(reader.feed(&[b'x'; 97]).1, None);
             assert!(reader.buffered() <= 1000, "{}", reader.buffered());
@@ -320,11 +358,36 @@ mod tests {
         let input: &[u8] = b"Subject: x\r\n\r\n..a\r\nb.\r\n.\r\n";
         let whole = message(input);
         for cut in 0..input.len() {
-            let mut reader = DataReader::new(1000, BareNewlines::Reject);
+            let mut reader = reader(1000, BareNewlines::Reject);
             let (used, first) = reader.feed(&input[..cut]);
             assert_eq!((used, &first), (cut, &None), "cut {cut}");
             let (_, second) = reader.feed(&input[cut..]);
             assert_eq!(second, Some(Outcome::Message(whole.clone())), "cut {cut}");
         }
+    }
+
+    #[test]
+    fn buffer_growth_is_paid_from_the_budget() {
+        let budget = InflightBudget::new(10_000);
+        let mut reader = DataReader::new(5000, BareNewlines::Reject, budget.reservation());
+        assert_eq!(reader.feed(&[b'x'; 3000]).1, None);
+        assert_eq!(budget.in_use(), reader.buffered());
+        let (_, outcome) = reader.feed(b"\r\n.\r\n");
+        assert!(matches!(outcome, Some(Outcome::Message(m)) if m.len() == 3002));
+        assert!(budget.in_use() >= 3002, "kept until the message is handled");
+        drop(reader.into_reservation());
+        assert_eq!(budget.in_use(), 0);
+    }
+
+    #[test]
+    fn message_over_the_budget_is_read_to_the_end_and_dropped() {
+        let budget = InflightBudget::new(1000);
+        let mut reader = DataReader::new(100_000, BareNewlines::Reject, budget.reservation());
+        let input = [&[b'x'; 5000][..], b"\r\n.\r\nQUIT\r\n"].concat();
+        let (used, outcome) = reader.feed(&input);
+        assert_eq!(outcome, Some(Outcome::NoStorage));
+        assert_eq!(used, 5005, "stops right after the end of data");
+        assert_eq!(reader.buffered(), 0);
+        assert_eq!(budget.in_use(), 0);
     }
 }

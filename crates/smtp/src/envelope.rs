@@ -17,6 +17,9 @@ pub struct Connection {
     pub tls_available: bool,
     /// Whether the channel is already encrypted (implicit TLS).
     pub tls_active: bool,
+    /// Whether mail is refused until STARTTLS (`530 5.7.0`, RFC 3207 §4); only EHLO/HELO,
+    /// STARTTLS, NOOP, RSET and QUIT work before it.
+    pub tls_required: bool,
 }
 
 /// The `BODY=` parameter of MAIL FROM (RFC 6152).

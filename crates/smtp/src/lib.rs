@@ -12,9 +12,12 @@
 //! smuggling works. Every reply has a name in [`reply`]. Limits are [`Config`].
 //!
 //! [`serve`] is the thin tokio driver around the session: it accepts connections, runs the
-//! timers ([`ServerConfig`]), hands each message to a [`MessageHandler`] whose
-//! [`Decision`] becomes the final reply, and shuts down without losing a transaction.
+//! timers ([`ServerConfig`]), runs STARTTLS with rustls ([`TlsAcceptor`]), hands each
+//! message to a [`MessageHandler`] whose [`Decision`] becomes the final reply, keeps the
+//! memory of messages in flight within one [`InflightBudget`], and shuts down without
+//! losing a transaction.
 
+mod budget;
 pub mod command;
 mod data;
 mod envelope;
@@ -24,10 +27,14 @@ pub mod reply;
 mod server;
 mod session;
 
+pub use budget::{InflightBudget, Reservation};
 pub use command::{Command, MailParams};
 pub use envelope::{Body, Connection, Envelope};
 pub use event::{Event, Phase, SessionError};
 pub use limits::{BareNewlines, Config, ConfigError, ValidConfig};
 pub use reply::Reply;
-pub use server::{Decision, MessageHandler, ServerConfig, ValidServerConfig, serve};
+pub use server::{
+    Decision, MessageHandler, ServerConfig, TlsAcceptor, TlsError, ValidServerConfig,
+    install_crypto_provider, serve,
+};
 pub use session::Session;

@@ -172,6 +172,8 @@ pub const NOT_STORED: Reply = Reply::new(451, "4.3.0", "local error, message not
 pub const TOO_BIG: Reply = Reply::new(552, "5.3.4", "message exceeds fixed maximum size");
 /// One recipient more than `max_recipients` (RFC 5321 §4.5.3.1.10).
 pub const TOO_MANY_RECIPIENTS: Reply = Reply::new(452, "4.5.3", "too many recipients");
+/// The server-wide memory budget for messages in flight is spent (RFC 3463 §3.4); retry later.
+pub const INSUFFICIENT_STORAGE: Reply = Reply::new(452, "4.3.1", "insufficient system storage");
 /// A command line longer than `max_line_length`.
 pub const LINE_TOO_LONG: Reply = Reply::new(500, "5.5.2", "line too long");
 /// The message contains a CR or LF that is not part of a CRLF pair.
@@ -220,6 +222,8 @@ pub const TLS_IN_TRANSACTION: Reply = Reply::new(503, "5.5.1", "mail transaction
 pub const TLS_ALREADY_ACTIVE: Reply = Reply::new(503, "5.5.1", "TLS already active");
 /// STARTTLS when the driver has no certificate.
 pub const TLS_NOT_AVAILABLE: Reply = Reply::new(502, "5.5.1", "STARTTLS not available");
+/// `require_tls` is on and the client has not run STARTTLS yet (RFC 3207 §4).
+pub const TLS_REQUIRED: Reply = Reply::new(530, "5.7.0", "must issue a STARTTLS command first");
 
 #[cfg(test)]
 mod tests {

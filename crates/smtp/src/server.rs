@@ -3,8 +3,10 @@
 //!
 //! The driver is thin on purpose (convention 5): SMTP lives in the session, and this
 //! module only adds what needs a socket or a clock. `connection.rs` drives one client,
-//! `stream.rs` is the transport (plain TCP now, the seam for STARTTLS), `handler.rs` is the
-//! contract with the gateway's pipeline, and `config.rs` holds the listener's settings.
+//! `stream.rs` is the transport (plain TCP, TLS after STARTTLS), `tls.rs` the certificate,
+//! `handler.rs` is the contract with the gateway's pipeline, and `config.rs` holds the
+//! listener's settings. Every session takes message memory from one [`crate::InflightBudget`]
+//! of `max_inflight_bytes`.
 //!
 //! Shutdown (convention 9): when the token given to [`serve`] is cancelled, the listener
 //! closes; an idle session, or one between commands, answers `421 4.3.2` at once; a session
@@ -17,6 +19,7 @@ mod config;
 mod connection;
 mod handler;
 mod stream;
+mod tls;
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -31,7 +34,9 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 pub use config::{ServerConfig, ValidServerConfig};
 pub use handler::{Decision, MessageHandler};
+pub use tls::{TlsAcceptor, TlsError, install_crypto_provider};
 
+use crate::budget::InflightBudget;
 use crate::limits::ValidConfig;
 use crate::reply;
 use connection::Stop;
@@ -50,8 +55,9 @@ const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// `421 4.7.0` and closed. Every finished message goes to `handler` (read its durability
 /// contract). Returns once every session has ended, or `shutdown_timeout` plus a few
 /// seconds after the cancellation at most (unless a handler blocks its thread instead of
-/// awaiting). Failing accepts are logged and retried, so the only error is the listener's
-/// address being unreadable at start.
+/// awaiting). Failing accepts are logged and retried, so the only errors come at start: the
+/// listener's address unreadable, or `require_tls` without a certificate
+/// ([`ValidServerConfig::load_tls`]). STARTTLS is offered when `cfg` has a certificate.
 pub async fn serve<H: MessageHandler>(
     listener: TcpListener,
     cfg: ValidServerConfig,
@@ -60,6 +66,13 @@ pub async fn serve<H: MessageHandler>(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let local = listener.local_addr()?;
+    if cfg.require_tls && cfg.tls_acceptor().is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "require_tls is set but no TLS certificate is loaded",
+        ));
+    }
+    let budget = InflightBudget::new(cfg.max_inflight_bytes);
     let tracker = TaskTracker::new();
     let stop = Stop {
         graceful: shutdown.clone(),
@@ -68,7 +81,13 @@ pub async fn serve<H: MessageHandler>(
     let slots = Arc::new(Semaphore::new(cfg.max_sessions));
     let mut next_session: u64 = 0;
     let mut backoff = Duration::ZERO;
-    info!(listen = %local, max_sessions = cfg.max_sessions, "smtp listening");
+    info!(
+        listen = %local,
+        max_sessions = cfg.max_sessions,
+        tls = cfg.tls_acceptor().is_some(),
+        max_inflight_bytes = cfg.max_inflight_bytes,
+        "smtp listening"
+    );
     loop {
         let accepted = tokio::select! {
             biased;
@@ -106,6 +125,7 @@ pub async fn serve<H: MessageHandler>(
             peer,
             cfg.clone(),
             session_cfg.clone(),
+            budget.clone(),
             Arc::clone(&handler),
             stop.clone(),
         );

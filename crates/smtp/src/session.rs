@@ -22,6 +22,11 @@
 //!
 //! Shutdown ([`Session::shutting_down`]) answers 421 4.3.2 at once when no message is in
 //! flight, or right after the final reply for the message being received.
+//!
+//! Memory for message content comes from a server-wide [`InflightBudget`]
+//! ([`Session::with_budget`]): when it cannot cover a message, the message is read to its
+//! end and answered `452 4.3.1`, and while it is nearly spent MAIL gets the same 452. The
+//! budget a message holds is given back with its final reply.
 
 mod commands;
 
@@ -29,6 +34,7 @@ use std::collections::VecDeque;
 
 use memchr::memchr;
 
+use crate::budget::{InflightBudget, Reservation};
 use crate::command::MailParams;
 use crate::data::{DataReader, Outcome};
 use crate::envelope::{Connection, Envelope};
@@ -43,7 +49,10 @@ enum State {
         reader: DataReader,
         envelope: Box<Envelope>,
     },
-    AwaitingDecision,
+    AwaitingDecision {
+        /// The message's share of the in-flight budget, held until its final reply.
+        _reservation: Reservation,
+    },
     StartingTls,
     Closed,
 }
@@ -92,6 +101,7 @@ pub struct Session {
     events: VecDeque<Event>,
     errors: usize,
     shutting_down: bool,
+    budget: InflightBudget,
 }
 
 impl Session {
@@ -109,9 +119,17 @@ impl Session {
             events: VecDeque::new(),
             errors: 0,
             shutting_down: false,
+            budget: InflightBudget::unlimited(),
         };
         session.reply(&reply::GREETING.fill(&session.config.hostname));
         session
+    }
+
+    /// Takes message memory from `budget`, shared with the server's other sessions (the
+    /// default is a budget of its own without a limit).
+    pub fn with_budget(mut self, budget: InflightBudget) -> Session {
+        self.budget = budget;
+        self
     }
 
     /// Feeds bytes read from the client; replies and events become available at once.
@@ -119,7 +137,7 @@ impl Session {
         match self.state {
             // Plaintext before the handshake, or anything after the end: never read.
             State::Closed | State::StartingTls => {}
-            State::AwaitingDecision => self.input.extend_from_slice(bytes),
+            State::AwaitingDecision { .. } => self.input.extend_from_slice(bytes),
             State::Command | State::Data { .. } if self.input.is_empty() => {
                 let used = self.run(bytes);
                 self.input.extend_from_slice(&bytes[used..]);
@@ -209,7 +227,7 @@ impl Session {
         match self.state {
             State::Command => Phase::Command,
             State::Data { .. } => Phase::Data,
-            State::AwaitingDecision => Phase::AwaitingDecision,
+            State::AwaitingDecision { .. } => Phase::AwaitingDecision,
             State::StartingTls => Phase::StartingTls,
             State::Closed => Phase::Closed,
         }
@@ -268,7 +286,7 @@ impl Session {
                         None => return used,
                     }
                 }
-                State::AwaitingDecision => return used,
+                State::AwaitingDecision { .. } => return used,
                 State::StartingTls => {
                     let discarded = rest.len();
                     self.events.push_back(Event::StartTls { discarded });
@@ -314,13 +332,15 @@ impl Session {
     }
 
     fn end_of_data(&mut self, outcome: Outcome) {
-        let State::Data { envelope, .. } = std::mem::replace(&mut self.state, State::Command)
+        let State::Data { envelope, reader } = std::mem::replace(&mut self.state, State::Command)
         else {
             return;
         };
         match outcome {
             Outcome::Message(data) => {
-                self.state = State::AwaitingDecision;
+                self.state = State::AwaitingDecision {
+                    _reservation: reader.into_reservation(),
+                };
                 self.events.push_back(Event::MessageReady {
                     envelope: *envelope,
                     data,
@@ -328,11 +348,12 @@ impl Session {
             }
             Outcome::TooBig => self.end_transaction(reply::TOO_BIG),
             Outcome::BareNewline => self.end_transaction(reply::BARE_NEWLINE),
+            Outcome::NoStorage => self.end_transaction(reply::INSUFFICIENT_STORAGE),
         }
     }
 
     fn decide(&mut self, reply: Reply) -> Result<(), SessionError> {
-        if !matches!(self.state, State::AwaitingDecision) {
+        if !matches!(self.state, State::AwaitingDecision { .. }) {
             return Err(SessionError::NoMessagePending {
                 phase: self.phase(),
             });

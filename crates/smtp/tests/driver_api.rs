@@ -9,6 +9,7 @@ fn session(tls_available: bool) -> Session {
             peer: "192.0.2.9:1234".parse().expect("valid socket address"),
             tls_available,
             tls_active: false,
+            tls_required: false,
         },
     );
     session.take_output();
@@ -34,6 +35,7 @@ fn greeting_is_ready_before_any_input() {
             peer: "192.0.2.9:1234".parse().unwrap(),
             tls_available: false,
             tls_active: false,
+            tls_required: false,
         },
     );
     assert_eq!(replies(&mut session), ["220 localhost ESMTP ready"]);

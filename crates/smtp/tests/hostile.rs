@@ -11,6 +11,7 @@ fn connection(tls_available: bool) -> Connection {
         peer: "192.0.2.7:2525".parse().expect("valid socket address"),
         tls_available,
         tls_active: false,
+        tls_required: false,
     }
 }
 

@@ -7,27 +7,13 @@
 mod support;
 
 use sg_smtp::ServerConfig;
-use support::TestServer;
+use support::{TestServer, open_file_limit, status_bytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const SESSIONS: usize = 1000;
 const MAX_PROCESS_RSS: u64 = 150 * 1024 * 1024;
 const MAX_PER_SESSION: u64 = 64 * 1024;
-
-/// A `kB` line of `/proc/self/status`, in bytes.
-fn status_bytes(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-fn open_file_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line.split_whitespace().nth(3)?.parse().ok()
-}
 
 /// Connects, reads the greeting, sends EHLO and reads its whole reply.
 async fn idle_client(addr: std::net::SocketAddr) -> TcpStream {

@@ -4,7 +4,8 @@
 //!
 //! Format, one directive per line (`#` starts a comment line):
 //! - `@config key = value` — TOML for `[smtp]`, before the first `C:`.
-//! - `@tls available` / `@tls active` — what the driver offers (default: no TLS).
+//! - `@tls available` / `@tls active` / `@tls required` — what the driver offers
+//!   (default: no TLS; `required` = available, and mail refused until STARTTLS).
 //! - `C: text` — bytes the client sends, with `\r\n` appended unless the text ends in
 //!   `\c`. Escapes: `\r \n \t \\ \xHH`, and `\*N*c` for N copies of the character c.
 //!   Consecutive `C:` lines are ONE write (pipelining).
@@ -187,7 +188,7 @@ fn check_message(expected: &str, event: Option<Event>) -> Result<Vec<u8>, String
 fn run(path: &Path, split: Split) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut config = String::new();
-    let (mut tls_available, mut tls_active) = (false, false);
+    let (mut tls_available, mut tls_active, mut tls_required) = (false, false, false);
     let lines: Vec<&str> = text.lines().collect();
     for line in lines
         .iter()
@@ -199,6 +200,8 @@ fn run(path: &Path, split: Split) -> Result<(), String> {
             tls_available = true;
         } else if *line == "@tls active" {
             (tls_available, tls_active) = (true, true);
+        } else if *line == "@tls required" {
+            (tls_available, tls_required) = (true, true);
         }
     }
     let config: Config = toml::from_str(&config).map_err(|e| format!("@config: {e}"))?;
@@ -208,6 +211,7 @@ fn run(path: &Path, split: Split) -> Result<(), String> {
         peer: "192.0.2.1:40000".parse().map_err(|e| format!("{e}"))?,
         tls_available,
         tls_active,
+        tls_required,
     };
     let seed = match split {
         Split::Random(seed) => seed,

@@ -32,7 +32,7 @@ pub(crate) struct Config {
     pub(crate) store: StoreConfig,
     /// `[smtp]`: the SMTP session (hostname, size and recipient limits, bare newlines).
     pub(crate) smtp: sg_smtp::Config,
-    /// `[smtp_server]`: the SMTP listener (address, sessions, timeouts).
+    /// `[smtp_server]`: the SMTP listener (address, sessions, timeouts, STARTTLS, memory budget).
     pub(crate) smtp_server: sg_smtp::ServerConfig,
     /// `[milter_server]`: the milter listener for Postfix (address, limits, timeouts).
     pub(crate) milter_server: sg_milter::server::ServerConfig,

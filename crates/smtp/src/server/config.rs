@@ -6,13 +6,17 @@
 //! are written as seconds (`command_timeout = 300`, fractions allowed: `0.5`). As with the
 //! session config, [`ServerConfig::validate`] checks everything once and reports every
 //! problem together, and [`crate::serve`] only accepts the resulting [`ValidServerConfig`].
+//! The TLS keys name files; [`ValidServerConfig::load_tls`] reads (or makes) them and
+//! attaches the result, so `serve` itself never touches the file system.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::tls::{TlsAcceptor, TlsError};
 use crate::limits::ConfigError;
 
 /// The SMTP listener's settings as written in the config file.
@@ -40,6 +44,19 @@ pub struct ServerConfig {
     /// sessions still open then are sent `421 4.3.2` and closed.
     #[serde(with = "seconds")]
     pub shutdown_timeout: Duration,
+    /// Offer STARTTLS (RFC 3207).
+    pub tls: bool,
+    /// PEM certificate chain for STARTTLS (empty, with `tls_key` empty too: a self-signed
+    /// certificate for the `[smtp]` hostname, made in DATA/tls/ at first start and reused).
+    pub tls_cert: PathBuf,
+    /// PEM private key for `tls_cert` (empty: the self-signed one's).
+    pub tls_key: PathBuf,
+    /// Refuse mail until the client has run STARTTLS (`530 5.7.0`). Off by default:
+    /// RFC 3207 §4 forbids requiring it on a publicly-referenced MX.
+    pub require_tls: bool,
+    /// Most bytes the messages being received may hold in memory together (beyond it:
+    /// `452 4.3.1` at the end of DATA, and for MAIL while it is spent).
+    pub max_inflight_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +70,11 @@ impl Default for ServerConfig {
             data_timeout: Duration::from_secs(600),
             decision_timeout: Duration::from_secs(300),
             shutdown_timeout: Duration::from_secs(60),
+            tls: true,
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
+            require_tls: false,
+            max_inflight_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -87,29 +109,76 @@ impl ServerConfig {
                 });
             }
         }
+        if self.tls_cert.as_os_str().is_empty() != self.tls_key.as_os_str().is_empty() {
+            errors.push(ConfigError {
+                key: "tls_cert",
+                message: "set both tls_cert and tls_key, or neither (self-signed)".to_string(),
+            });
+        }
+        if self.require_tls && !self.tls {
+            errors.push(ConfigError {
+                key: "require_tls",
+                message: "needs tls = true".to_string(),
+            });
+        }
+        if self.max_inflight_bytes == 0 {
+            errors.push(ConfigError {
+                key: "max_inflight_bytes",
+                message: "0 is not allowed, must be at least 1".to_string(),
+            });
+        }
         if errors.is_empty() {
-            Ok(ValidServerConfig(Arc::new(self)))
+            Ok(ValidServerConfig {
+                config: Arc::new(self),
+                tls: None,
+            })
         } else {
             Err(errors)
         }
     }
 }
 
-/// A checked [`ServerConfig`], cheap to clone and share between sessions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidServerConfig(Arc<ServerConfig>);
+/// A checked [`ServerConfig`] plus the TLS certificate once loaded; cheap to clone and
+/// share between sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ValidServerConfig {
+    config: Arc<ServerConfig>,
+    tls: Option<TlsAcceptor>,
+}
+
+impl ValidServerConfig {
+    /// Offers STARTTLS with this certificate.
+    pub fn with_tls(mut self, acceptor: TlsAcceptor) -> ValidServerConfig {
+        self.tls = Some(acceptor);
+        self
+    }
+
+    /// Loads the certificate the config names (`tls_cert`, `tls_key`), or the self-signed
+    /// one in `data_dir/tls/` for `hostname`, generating it the first time. Nothing is
+    /// loaded when `tls = false`.
+    pub fn load_tls(self, data_dir: &Path, hostname: &str) -> Result<ValidServerConfig, TlsError> {
+        if !self.config.tls {
+            return Ok(self);
+        }
+        let acceptor = if self.config.tls_cert.as_os_str().is_empty() {
+            TlsAcceptor::self_signed(&data_dir.join("tls"), hostname)?
+        } else {
+            TlsAcceptor::from_pem_files(&self.config.tls_cert, &self.config.tls_key)?
+        };
+        Ok(self.with_tls(acceptor))
+    }
+
+    /// The certificate for STARTTLS, if TLS is offered.
+    pub fn tls_acceptor(&self) -> Option<&TlsAcceptor> {
+        self.tls.as_ref()
+    }
+}
 
 impl std::ops::Deref for ValidServerConfig {
     type Target = ServerConfig;
 
     fn deref(&self) -> &ServerConfig {
-        &self.0
-    }
-}
-
-impl Default for ValidServerConfig {
-    fn default() -> Self {
-        ValidServerConfig(Arc::new(ServerConfig::default()))
+        &self.config
     }
 }
 

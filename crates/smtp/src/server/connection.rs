@@ -11,6 +11,11 @@
 //! worker's stack during the poll that finds them and handed to the session at once, so
 //! a thousand idle clients cost a thousand small [`Session`]s and tasks, not a thousand
 //! read buffers.
+//!
+//! STARTTLS: the session queues its 220 and stops reading, having already thrown away
+//! anything pipelined behind the command. The loop writes the 220, takes the TCP stream
+//! out of [`ClientStream`], runs the handshake under the command timeout, and puts the TLS
+//! stream back; a failed handshake ends this connection only.
 
 use std::future::poll_fn;
 use std::io;
@@ -23,11 +28,12 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, warn};
+use tracing::{debug, error, info, warn};
 
 use super::config::ValidServerConfig;
 use super::handler::{Decision, MessageHandler};
 use super::stream::ClientStream;
+use crate::budget::InflightBudget;
 use crate::envelope::{Connection, Envelope};
 use crate::event::{Event, Phase};
 use crate::limits::ValidConfig;
@@ -64,6 +70,10 @@ enum End {
     StoppedWriting,
     /// Reading or writing failed.
     Io(io::Error),
+    /// The TLS handshake after STARTTLS failed.
+    Handshake(io::Error),
+    /// The TLS handshake after STARTTLS did not finish in time.
+    HandshakeTimedOut,
 }
 
 /// What woke the read wait.
@@ -80,17 +90,19 @@ pub(crate) async fn run<H: MessageHandler>(
     peer: SocketAddr,
     cfg: ValidServerConfig,
     session_cfg: ValidConfig,
+    budget: InflightBudget,
     handler: Arc<H>,
     stop: Stop,
 ) {
+    let tls_available = cfg.tls_acceptor().is_some();
     let connection = Connection {
         peer,
-        // No certificate yet (see stream.rs): STARTTLS is never advertised.
-        tls_available: false,
+        tls_available,
         tls_active: stream.is_tls(),
+        tls_required: cfg.require_tls && tls_available,
     };
     let mut driver = Driver {
-        session: Session::new(session_cfg.clone(), connection),
+        session: Session::new(session_cfg.clone(), connection).with_budget(budget),
         stream,
         deadline: Instant::now(),
         cfg,
@@ -104,7 +116,11 @@ pub(crate) async fn run<H: MessageHandler>(
         reply::SHUTTING_DOWN
             .fill(&session_cfg.hostname)
             .write_to(&mut out);
-        let _ = timeout(FAREWELL_TIMEOUT, driver.stream.write_all(&out)).await;
+        let _ = timeout(FAREWELL_TIMEOUT, async {
+            driver.stream.write_all(&out).await?;
+            driver.stream.flush().await
+        })
+        .await;
     }
     let _ = timeout(FAREWELL_TIMEOUT, driver.stream.shutdown()).await;
     match end {
@@ -115,6 +131,8 @@ pub(crate) async fn run<H: MessageHandler>(
             debug!(phase = %driver.session.phase(), "session cut by shutdown");
         }
         End::Io(e) => debug!(error = %e, "connection failed"),
+        End::Handshake(e) => info!(error = %e, "tls handshake failed, connection closed"),
+        End::HandshakeTimedOut => info!("tls handshake timed out, connection closed"),
     }
 }
 
@@ -143,11 +161,15 @@ impl Driver {
                     }
                     continue;
                 }
-                // The TLS seam: `self.stream = self.stream.start_tls(..)`, then
-                // `session.tls_started()`. Unreachable while `tls_available` is false.
-                Some(Event::StartTls { .. }) => {
-                    error!("STARTTLS accepted without TLS support");
-                    return End::Closed;
+                Some(Event::StartTls { discarded }) => {
+                    if discarded > 0 {
+                        // CVE-2011-0411 class: plaintext commands pipelined behind STARTTLS.
+                        warn!(discarded, "bytes sent after STARTTLS were discarded");
+                    }
+                    if let Err(end) = self.start_tls().await {
+                        return end;
+                    }
+                    continue;
                 }
                 Some(Event::Close) => return self.flush().await.err().unwrap_or(End::Closed),
                 None => {}
@@ -189,12 +211,45 @@ impl Driver {
         tokio::select! {
             biased;
             () = self.stop.hard.cancelled() => Err(End::StoppedWriting),
-            written = timeout_at(self.deadline, self.stream.write_all(&out)) => match written {
+            written = timeout_at(self.deadline, write_flushed(&mut self.stream, &out)) => match written {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(End::Io(e)),
                 Err(_) => Err(End::WriteTimedOut),
             },
         }
+    }
+
+    /// Runs the TLS handshake after the 220 went out, under the command timeout.
+    async fn start_tls(&mut self) -> Result<(), End> {
+        let Some(acceptor) = self.cfg.tls_acceptor().cloned() else {
+            error!("STARTTLS accepted without a certificate");
+            return Err(End::Closed);
+        };
+        let Some(tcp) = self.stream.take_plain() else {
+            error!("STARTTLS accepted on a stream that is not plain TCP");
+            return Err(End::Closed);
+        };
+        self.arm();
+        let handshake = tokio::select! {
+            biased;
+            // Mid-handshake there is no channel to say 421 on.
+            () = self.stop.hard.cancelled() => return Err(End::StoppedWriting),
+            handshake = timeout_at(self.deadline, acceptor.accept(tcp)) => handshake,
+        };
+        match handshake {
+            Ok(Ok(tls)) => self.stream = ClientStream::Tls(Box::new(tls)),
+            Ok(Err(e)) => return Err(End::Handshake(e)),
+            Err(_) => return Err(End::HandshakeTimedOut),
+        }
+        if let Some((version, suite)) = self.stream.tls_parameters() {
+            debug!(%version, %suite, "tls established");
+        }
+        if let Err(e) = self.session.tls_started() {
+            error!(error = %e, "session refused the end of the handshake");
+            return Err(End::Closed);
+        }
+        self.arm();
+        Ok(())
     }
 
     /// Waits for one read (or a timeout, or shutdown) and feeds what came to the session.
@@ -286,6 +341,12 @@ impl Driver {
         }
         Ok(())
     }
+}
+
+/// Writes all of `out` and flushes it (TLS buffers records until flushed).
+async fn write_flushed(stream: &mut ClientStream, out: &[u8]) -> io::Result<()> {
+    stream.write_all(out).await?;
+    stream.flush().await
 }
 
 /// Polls one read into a stack buffer and feeds the bytes to the session straight away.

@@ -8,12 +8,30 @@ use crate::data::DataReader;
 use crate::envelope::Envelope;
 use crate::reply;
 
+/// MAIL is refused (452 4.3.1) while less than this much of the in-flight budget is left
+/// (or less than the whole budget, when it is smaller): a new message would not fit.
+const MIN_FREE_FOR_MAIL: usize = 64 * 1024;
+
 impl Session {
     pub(super) fn command(&mut self, line: &[u8]) {
         let command = match Command::parse(line) {
             Ok(command) => command,
             Err(refusal) => return self.refuse(refusal),
         };
+        // RFC 3207 §4: with TLS required, only these work before STARTTLS.
+        if self.connection.tls_required
+            && !self.connection.tls_active
+            && !matches!(
+                command,
+                Command::Hello { .. }
+                    | Command::StartTls
+                    | Command::Noop
+                    | Command::Rset
+                    | Command::Quit
+            )
+        {
+            return self.refuse(reply::TLS_REQUIRED);
+        }
         match command {
             Command::Hello { host, esmtp } => self.hello(host, esmtp),
             Command::Mail { from, params } => self.mail(from, params),
@@ -75,6 +93,13 @@ impl Session {
         if !from.is_ascii() && !params.smtputf8 {
             return self.refuse(reply::NEEDS_SMTPUTF8);
         }
+        // Not the client's fault: a 452 it retries later, not counted as an error.
+        let available = self.budget.available();
+        if available < MIN_FREE_FOR_MAIL.min(self.budget.limit())
+            || params.size.is_some_and(|size| size > available)
+        {
+            return self.reply(&reply::INSUFFICIENT_STORAGE);
+        }
         self.transaction = Some(Transaction {
             mail_from: from,
             params,
@@ -130,7 +155,11 @@ impl Session {
         };
         self.reply(&reply::START_DATA);
         self.state = State::Data {
-            reader: DataReader::new(self.config.max_message_size, self.config.bare_newlines),
+            reader: DataReader::new(
+                self.config.max_message_size,
+                self.config.bare_newlines,
+                self.budget.reservation(),
+            ),
             envelope: Box::new(envelope),
         };
     }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sg_smtp::{Config, Decision, Envelope, MessageHandler, ServerConfig, serve};
+use sg_smtp::{Config, Decision, Envelope, MessageHandler, ServerConfig, ValidServerConfig, serve};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -91,6 +91,15 @@ impl TestServer {
     }
 
     pub async fn start_with(cfg: ServerConfig, session_cfg: Config) -> TestServer {
+        Self::start_validated(
+            cfg.validate().expect("test server config is valid"),
+            session_cfg,
+        )
+        .await
+    }
+
+    /// With a config already validated (and a certificate attached, for STARTTLS).
+    pub async fn start_validated(cfg: ValidServerConfig, session_cfg: Config) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -99,7 +108,7 @@ impl TestServer {
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(serve(
             listener,
-            cfg.validate().expect("test server config is valid"),
+            cfg,
             session_cfg
                 .validate()
                 .expect("test session config is valid"),
@@ -214,4 +223,19 @@ impl Client {
 /// A small message with the given subject, CRLF line endings, ready for DATA.
 pub fn message(subject: &str) -> String {
     format!("From: alice@example.org\r\nTo: bob@example.net\r\nSubject: {subject}\r\n\r\nhello\r\n")
+}
+
+/// A `kB` line of `/proc/self/status` (e.g. `VmRSS:`), in bytes; `None` off Linux.
+pub fn status_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The soft limit on open files; `None` off Linux.
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }

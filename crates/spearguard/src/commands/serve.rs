@@ -68,6 +68,10 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
     let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
+    // STARTTLS: the configured certificate, or a self-signed one kept in DATA/tls/.
+    let server_cfg = server_cfg
+        .load_tls(&data, &cfg.smtp.hostname)
+        .context("loading the SMTP TLS certificate")?;
     let api_token = api_token(&cfg.http.token, &data)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
