@@ -285,6 +285,8 @@ async fn client_sending_whole_commands_in_time_is_not_cut() {
 async fn stalled_data_is_cut_by_the_data_timeout() {
     let server = TestServer::start(ServerConfig {
         data_timeout: Duration::from_millis(600),
+        // No rate floor here: this test is about the wait between reads.
+        min_data_rate: 0,
         ..ServerConfig::default()
     })
     .await;
@@ -313,6 +315,43 @@ async fn stalled_data_is_cut_by_the_data_timeout() {
         silence >= Duration::from_millis(590),
         "cut {silence:?} after the last content"
     );
+    assert_eq!(server.handler.count(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn content_trickled_below_the_minimum_rate_is_cut() {
+    let server = TestServer::start(ServerConfig {
+        data_timeout: Duration::from_millis(600),
+        min_data_rate: 100,
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut c = Client::connect(server.addr).await;
+    c.command("EHLO client.example.org").await;
+    c.command("MAIL FROM:<a@example.org>").await;
+    c.command("RCPT TO:<b@example.net>").await;
+    assert!(c.command("DATA").await.starts_with("354 "));
+    let started = Instant::now();
+    // 4 bytes every 100 ms (40 B/s): each read comes well within the data timeout, but the
+    // whole phase may last only 0.6 s + bytes/100 s, so the trickle is cut near 0.8 s.
+    let mut sent = 0;
+    let reply = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a trickle of {sent} bytes over 5 s was never cut"
+        );
+        if !c.try_send(b"abc\n").await {
+            break c.line().await;
+        }
+        sent += 4;
+        // Waiting for a reply is the 100 ms pause between sends.
+        if let Ok(line) = tokio::time::timeout(Duration::from_millis(100), c.line()).await {
+            break line;
+        }
+    };
+    assert_eq!(reply, "421 4.4.2 localhost timeout, closing connection");
+    assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(server.handler.count(), 0);
     server.stop().await;
 }

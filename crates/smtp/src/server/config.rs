@@ -35,6 +35,10 @@ pub struct ServerConfig {
     /// Longest wait between two reads of message content, in seconds.
     #[serde(with = "seconds")]
     pub data_timeout: Duration,
+    /// Slowest message content accepted, in bytes per second (0 = no floor): the whole
+    /// DATA phase may last `data_timeout` plus one second per this many bytes received,
+    /// so a client trickling a byte now and then is cut (Postfix's `smtpd_min_data_rate`).
+    pub min_data_rate: u64,
     /// Longest wait for the handler's decision on a message, in seconds; after it the
     /// client gets `451 4.3.0`. Keep it well under the client's 10 minutes (RFC 5321
     /// §4.5.3.2.6) so the client hears the 451 instead of giving up on its own.
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             // RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command.
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(600),
+            min_data_rate: 500,
             decision_timeout: Duration::from_secs(300),
             shutdown_timeout: Duration::from_secs(60),
             tls: true,

@@ -108,6 +108,7 @@ pub(crate) async fn run<H: MessageHandler>(
         cfg,
         stop,
         shutdown_seen: false,
+        data_window: None,
     };
     debug!("session opened");
     let end = driver.drive(&*handler).await;
@@ -144,6 +145,8 @@ struct Driver {
     cfg: ValidServerConfig,
     stop: Stop,
     shutdown_seen: bool,
+    /// The current DATA phase: when it began and the bytes read since (minimum data rate).
+    data_window: Option<(Instant, u64)>,
 }
 
 impl Driver {
@@ -252,11 +255,28 @@ impl Driver {
         Ok(())
     }
 
+    /// The wait for the next read of message content: `data_timeout` from now, but never
+    /// past the start of DATA + `data_timeout` + the time the bytes so far earned at
+    /// `min_data_rate`, so content trickled slowly enough is cut however often it comes.
+    fn arm_data(&mut self) {
+        let now = Instant::now();
+        let (started, bytes) = *self.data_window.get_or_insert((now, 0));
+        let mut deadline = now + self.cfg.data_timeout;
+        if self.cfg.min_data_rate > 0 {
+            let earned = Duration::from_secs_f64(bytes as f64 / self.cfg.min_data_rate as f64);
+            deadline = deadline.min(started + self.cfg.data_timeout + earned);
+        }
+        self.deadline = deadline;
+    }
+
     /// Waits for one read (or a timeout, or shutdown) and feeds what came to the session.
     async fn read(&mut self) -> Result<(), End> {
-        if self.session.phase() == Phase::Data {
-            // The data timeout runs between reads, not over the whole message.
-            self.arm();
+        let in_data = self.session.phase() == Phase::Data;
+        if in_data {
+            // The data timeout runs between reads, bounded by the minimum data rate.
+            self.arm_data();
+        } else {
+            self.data_window = None;
         }
         let (deadline, shutdown_seen) = (self.deadline, self.shutdown_seen);
         let woke = {
@@ -281,7 +301,12 @@ impl Driver {
                 Ok(())
             }
             Woke::Read(Ok(0)) => Err(End::PeerClosed),
-            Woke::Read(Ok(_)) => Ok(()),
+            Woke::Read(Ok(n)) => {
+                if let Some((_, bytes)) = self.data_window.as_mut().filter(|_| in_data) {
+                    *bytes = bytes.saturating_add(n as u64);
+                }
+                Ok(())
+            }
             Woke::Read(Err(e)) => Err(End::Io(e)),
             Woke::TimedOut => {
                 debug!(phase = %self.session.phase(), "client timed out");
@@ -298,6 +323,8 @@ impl Driver {
         envelope: Envelope,
         data: Vec<u8>,
     ) -> Result<(), End> {
+        // The next message's DATA gets a window of its own.
+        self.data_window = None;
         let size = data.len();
         let recipients = envelope.rcpt_to.len();
         let decision = tokio::select! {
