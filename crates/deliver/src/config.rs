@@ -17,28 +17,28 @@ pub struct DeliveryConfig {
     /// Most messages delivered at once (one connection to the next hop each).
     pub concurrency: usize,
     /// How long a message may wait for its recipients before it bounces, in seconds (5 days).
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub queue_lifetime: Duration,
     /// Wait before the first retry, in seconds (each later retry waits twice as long).
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub retry_first: Duration,
     /// Longest wait between two retries, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub retry_max: Duration,
     /// Longest wait for the TCP connection to the next hop, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub connect_timeout: Duration,
     /// Longest wait for the next hop's greeting, EHLO, MAIL and RCPT replies, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub command_timeout: Duration,
     /// Longest wait for the reply to DATA (the 354), in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub data_start_timeout: Duration,
     /// Longest wait for each block of message content to be sent, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub data_block_timeout: Duration,
     /// Longest wait for the reply after the final dot, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub data_end_timeout: Duration,
 }
 
@@ -139,51 +139,6 @@ impl DeliveryConfig {
         self.retry_first
             .saturating_mul(1 << doublings)
             .min(self.retry_max)
-    }
-}
-
-/// Durations as (possibly fractional) seconds, as in `[smtp_server]`.
-mod seconds {
-    use std::time::Duration;
-
-    use serde::de::{self, Deserializer, Visitor};
-    use serde::ser::Serializer;
-
-    pub(super) fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        if value.subsec_nanos() == 0 {
-            s.serialize_u64(value.as_secs())
-        } else {
-            s.serialize_f64(value.as_secs_f64())
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        d.deserialize_any(SecondsVisitor)
-    }
-
-    struct SecondsVisitor;
-
-    impl Visitor<'_> for SecondsVisitor {
-        type Value = Duration;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a non-negative number of seconds")
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-            Ok(Duration::from_secs(v))
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-            u64::try_from(v)
-                .map(Duration::from_secs)
-                .map_err(|_| E::custom(format!("{v} seconds is negative")))
-        }
-
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-            Duration::try_from_secs_f64(v)
-                .map_err(|_| E::custom(format!("{v} is not a usable number of seconds")))
-        }
     }
 }
 

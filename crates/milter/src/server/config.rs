@@ -33,19 +33,19 @@ pub struct ServerConfig {
     /// Longest wait for the MTA's next command, in seconds. Postfix keeps its milter
     /// connection open for the whole SMTP session, idle while the client is, so keep this
     /// above Postfix's `smtpd_timeout` (300 s).
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub read_timeout: Duration,
     /// Longest wait for a reply to be written to an MTA that does not read, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub write_timeout: Duration,
     /// Longest wait for the handler's decision on a message, in seconds. After it the MTA
     /// is told to tempfail (`451 4.3.0`). Keep it under Postfix's `milter_content_timeout`
     /// (300 s), so the client hears our 451 rather than Postfix's default action.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub decision_timeout: Duration,
     /// Longest wait, in seconds, for connections with a message in flight to finish after
     /// shutdown begins. Connections between messages close at once.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub shutdown_timeout: Duration,
 }
 
@@ -142,52 +142,6 @@ impl std::ops::Deref for ValidServerConfig {
 
     fn deref(&self) -> &ServerConfig {
         &self.0
-    }
-}
-
-/// Durations as a number of seconds: an integer when whole, otherwise a float. The same
-/// format as `[smtp_server]` (sg-smtp has its own copy; the crates share no dependency).
-mod seconds {
-    use std::time::Duration;
-
-    use serde::de::{self, Deserializer, Visitor};
-    use serde::ser::Serializer;
-
-    pub(super) fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        if value.subsec_nanos() == 0 {
-            s.serialize_u64(value.as_secs())
-        } else {
-            s.serialize_f64(value.as_secs_f64())
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        d.deserialize_any(SecondsVisitor)
-    }
-
-    struct SecondsVisitor;
-
-    impl Visitor<'_> for SecondsVisitor {
-        type Value = Duration;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a non-negative number of seconds")
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-            Ok(Duration::from_secs(v))
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-            u64::try_from(v)
-                .map(Duration::from_secs)
-                .map_err(|_| E::custom(format!("{v} seconds is negative")))
-        }
-
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-            Duration::try_from_secs_f64(v)
-                .map_err(|_| E::custom(format!("{v} is not a usable number of seconds")))
-        }
     }
 }
 

@@ -30,10 +30,10 @@ pub struct ServerConfig {
     pub max_sessions: usize,
     /// Longest wait for a whole command line, in seconds. This is a deadline per command,
     /// not per read, so a client trickling one byte at a time is cut all the same.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub command_timeout: Duration,
     /// Longest wait between two reads of message content, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub data_timeout: Duration,
     /// Slowest message content accepted, in bytes per second (0 = no floor): the whole
     /// DATA phase may last `data_timeout` plus one second per this many bytes received,
@@ -42,11 +42,11 @@ pub struct ServerConfig {
     /// Longest wait for the handler's decision on a message, in seconds; after it the
     /// client gets `451 4.3.0`. Keep it well under the client's 10 minutes (RFC 5321
     /// §4.5.3.2.6) so the client hears the 451 instead of giving up on its own.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub decision_timeout: Duration,
     /// Longest wait for open sessions to finish after shutdown begins, in seconds; the
     /// sessions still open then are sent `421 4.3.2` and closed.
-    #[serde(with = "seconds")]
+    #[serde(with = "sg_common::seconds")]
     pub shutdown_timeout: Duration,
     /// Offer STARTTLS (RFC 3207).
     pub tls: bool,
@@ -184,51 +184,6 @@ impl std::ops::Deref for ValidServerConfig {
 
     fn deref(&self) -> &ServerConfig {
         &self.config
-    }
-}
-
-/// Durations as a number of seconds: an integer when whole, otherwise a float.
-mod seconds {
-    use std::time::Duration;
-
-    use serde::de::{self, Deserializer, Visitor};
-    use serde::ser::Serializer;
-
-    pub(super) fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        if value.subsec_nanos() == 0 {
-            s.serialize_u64(value.as_secs())
-        } else {
-            s.serialize_f64(value.as_secs_f64())
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        d.deserialize_any(SecondsVisitor)
-    }
-
-    struct SecondsVisitor;
-
-    impl Visitor<'_> for SecondsVisitor {
-        type Value = Duration;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a non-negative number of seconds")
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-            Ok(Duration::from_secs(v))
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-            u64::try_from(v)
-                .map(Duration::from_secs)
-                .map_err(|_| E::custom(format!("{v} seconds is negative")))
-        }
-
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-            Duration::try_from_secs_f64(v)
-                .map_err(|_| E::custom(format!("{v} is not a usable number of seconds")))
-        }
     }
 }
 
