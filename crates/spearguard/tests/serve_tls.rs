@@ -6,25 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{Gateway, files_in, fixture, have_python, send, wait_for};
-
-/// Runs a Python script with arguments; returns its trimmed stdout.
-fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use common::{Gateway, files_in, fixture, have_python, python, send, wait_for};
 
 /// Sends `file` with smtplib after `starttls()`, trusting only `cafile`.
 fn send_over_tls(addr: &str, to: &str, file: &Path, cafile: &Path) -> String {

@@ -148,6 +148,30 @@ pub fn have_python() -> bool {
     Command::new("python3").arg("--version").output().is_ok()
 }
 
+/// Runs `python3 -c script args…`; fails the test if it fails; returns its raw stdout.
+pub fn python_output(script: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// [`python_output`] as trimmed text.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    String::from_utf8_lossy(&python_output(script, &args))
+        .trim()
+        .to_string()
+}
+
 /// Sends a message file with Python's smtplib; returns `sent` or `refused CODE`.
 pub fn send(addr: &str, from: &str, to: &str, file: &Path) -> String {
     let (host, port) = addr.rsplit_once(':').expect("host:port");
@@ -164,17 +188,8 @@ except smtplib.SMTPResponseException as e:
 except smtplib.SMTPRecipientsRefused as e:
     print('refused', list(e.recipients.values())[0][0])
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script, host, port, from, to])
-        .arg(file)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let file = file.to_str().expect("UTF-8 path");
+    python(script, &[host, port, from, to, file])
 }
 
 /// The entries of a folder (none if it does not exist).
@@ -212,21 +227,14 @@ except urllib.error.HTTPError as e:
     status, body = e.code, e.read()
 sys.stdout.buffer.write(b'%d\n' % status + body)
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script, method, url, token.unwrap_or("")])
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let newline = out.stdout.iter().position(|&b| b == b'\n').expect("status");
-    let status = std::str::from_utf8(&out.stdout[..newline])
+    let args = [method, url, token.unwrap_or("")].map(std::ffi::OsStr::new);
+    let out = python_output(script, &args);
+    let newline = out.iter().position(|&b| b == b'\n').expect("status");
+    let status = std::str::from_utf8(&out[..newline])
         .expect("status text")
         .parse()
         .expect("status number");
-    (status, out.stdout[newline + 1..].to_vec())
+    (status, out[newline + 1..].to_vec())
 }
 
 /// Starts `serve` with the data dir `root/data` and a config file `root/spearguard.toml`
