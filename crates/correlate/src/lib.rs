@@ -7,10 +7,20 @@
 //! the same campaign. The gateway keeps fingerprints, sender history and campaigns in the
 //! store; the clustering and alarm rules built on these live here too as they land.
 
+mod campaign;
+mod config;
+mod correlator;
 mod fingerprint;
+mod history;
 mod simhash;
 mod skeleton;
 
+pub use config::CorrelateConfig;
+pub use correlator::{
+    Assessment, CampaignView, Correlator, FirstContact, LeakAlert, Observation, Published,
+    Recipient,
+};
 pub use fingerprint::{Fingerprint, Resemblance};
+pub use history::{History, Seen};
 pub use simhash::{SimHash, hamming};
 pub use skeleton::{link_key, subject_skeleton};
