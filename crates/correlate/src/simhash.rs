@@ -21,34 +21,27 @@ pub fn hamming(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
-/// Most bytes of text looked at; a campaign shows in its first screens of text.
-const MAX_TEXT: usize = 16 * 1024;
+/// Most bytes of text looked at; a campaign shows in its first screen of text.
+const MAX_TEXT: usize = 4 * 1024;
 
 impl SimHash {
     /// The SimHash of `text`.
     pub fn of(text: &str) -> SimHash {
-        let tokens = tokens(text);
+        let tokens = token_hashes(text);
         let mut weights = [0i32; 64];
         let mut shingles = 0u32;
         let mut add = |h: u64| {
             shingles = shingles.saturating_add(1);
+            // Branch-free so the compiler can vectorise it: +1 for a set bit, -1 otherwise.
             for (bit, w) in weights.iter_mut().enumerate() {
-                *w += if h >> bit & 1 == 1 { 1 } else { -1 };
+                *w += ((h >> bit) & 1) as i32 * 2 - 1;
             }
         };
         if tokens.len() < 3 {
-            for t in &tokens {
-                add(xxh3_64(t.as_bytes()));
-            }
+            tokens.iter().copied().for_each(&mut add);
         }
         for w in tokens.windows(3) {
-            let mut buf = String::with_capacity(w[0].len() + w[1].len() + w[2].len() + 2);
-            buf.push_str(&w[0]);
-            buf.push('\u{1f}');
-            buf.push_str(&w[1]);
-            buf.push('\u{1f}');
-            buf.push_str(&w[2]);
-            add(xxh3_64(buf.as_bytes()));
+            add(mix(mix(w[0], w[1]), w[2]));
         }
         let bits = weights.iter().enumerate().fold(
             0u64,
@@ -58,6 +51,12 @@ impl SimHash {
     }
 }
 
+/// Combines two hashes into one, order-sensitive (a multiply-xorshift step).
+fn mix(a: u64, b: u64) -> u64 {
+    let x = (a.rotate_left(23) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^ (x >> 29)
+}
+
 /// Whether `c` is written without spaces between words (CJK ideographs, kana, hangul).
 fn unspaced(c: char) -> bool {
     matches!(c as u32,
@@ -65,34 +64,40 @@ fn unspaced(c: char) -> bool {
         | 0xff66..=0xff9f | 0xac00..=0xd7af)
 }
 
-/// Folded tokens: words of spaced scripts, single characters of unspaced ones.
-fn tokens(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
+/// Hashes of the folded tokens: words of spaced scripts (lowercased, digits as `0`),
+/// single characters of unspaced ones. One reused buffer, no allocation per token.
+fn token_hashes(text: &str) -> Vec<u64> {
     let end = text
         .char_indices()
         .map(|(i, _)| i)
         .find(|&i| i >= MAX_TEXT)
         .unwrap_or(text.len());
+    let mut out = Vec::with_capacity(end / 4);
+    let mut word = String::new();
+    let mut buf = [0u8; 4];
+    let flush = |word: &mut String, out: &mut Vec<u64>| {
+        if !word.is_empty() {
+            out.push(xxh3_64(word.as_bytes()));
+            word.clear();
+        }
+    };
     for c in text[..end].chars() {
         if unspaced(c) {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
-            out.push(c.to_string());
+            flush(&mut word, &mut out);
+            out.push(xxh3_64(c.encode_utf8(&mut buf).as_bytes()));
         } else if c.is_alphanumeric() {
             if c.is_numeric() {
                 word.push('0');
+            } else if c.is_ascii() {
+                word.push(c.to_ascii_lowercase());
             } else {
                 word.extend(c.to_lowercase());
             }
-        } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+        } else {
+            flush(&mut word, &mut out);
         }
     }
-    if !word.is_empty() {
-        out.push(word);
-    }
+    flush(&mut word, &mut out);
     out
 }
 
