@@ -82,6 +82,7 @@ fn full_analysis(b: divan::Bencher) {
                         direction: Direction::Inbound,
                         received_at: msg.date.unwrap_or(0),
                         org: &org,
+                        cross: None,
                     };
                     divan::black_box(engine.scan(&msg, &cx));
                 }

@@ -36,6 +36,9 @@ pub struct Context<'a> {
     pub received_at: i64,
     /// The organisation's own domains, staff names and protected brands.
     pub org: &'a Organisation,
+    /// What other messages reveal about this one (first contact, campaign, undisclosed
+    /// recipients); `None` when scanning without state.
+    pub cross: Option<&'a crate::cross::CrossFacts>,
 }
 
 /// Why an analyser could not finish.

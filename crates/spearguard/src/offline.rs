@@ -21,6 +21,7 @@ pub(crate) fn analyse_parsed(rt: &Runtime, msg: &Message) -> Report {
         direction: Direction::Inbound,
         received_at: arrival_time(msg),
         org: &rt.org,
+        cross: None,
     };
     rt.engine.scan(msg, &cx)
 }

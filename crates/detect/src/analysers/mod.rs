@@ -11,6 +11,7 @@ use crate::engine::ConfigError;
 
 pub mod attachments;
 pub mod auth;
+pub mod behaviour;
 pub mod classifier;
 pub mod content;
 pub mod links;
@@ -32,6 +33,8 @@ pub struct AnalysersConfig {
     pub content: content::Config,
     /// `[analysers.classifier]`
     pub classifier: classifier::Config,
+    /// `[analysers.behaviour]`
+    pub behaviour: behaviour::Config,
 }
 
 /// Options that come from the command line rather than the config file.
@@ -55,6 +58,7 @@ pub fn build(
         attachments::build(&cfg.attachments),
         content::build(&cfg.content),
         classifier::build(&cfg.classifier, opts),
+        behaviour::build(&cfg.behaviour),
     ];
     let mut analysers = Vec::new();
     let mut errors = Vec::new();

@@ -44,6 +44,7 @@ pub(crate) fn judge(
         direction: Direction::Inbound,
         received_at,
         org: &rt.org,
+        cross: None,
     };
     let report = rt.engine.scan(&message, &cx);
     Ok(Judgement {

@@ -441,6 +441,7 @@ mod tests {
             direction: Direction::Inbound,
             received_at: 0,
             org: &org,
+            cross: None,
         };
         analyser(cfg).analyse(&msg, &cx).expect("analyses")
     }

@@ -310,6 +310,7 @@ mod tests {
             direction: Direction::Inbound,
             received_at: 0,
             org: &org,
+            cross: None,
         };
         let mut out: Vec<_> = a
             .analyse(&msg, &cx)
