@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use crate::{Fingerprint, Resemblance};
 
 /// One message of a cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Member {
     /// The caller's reference (queue id, file name…).
     pub(crate) id: String,
@@ -17,7 +17,7 @@ pub(crate) struct Member {
 }
 
 /// Resembling messages seen within the window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cluster {
     /// Stable id (the campaign id once it is one).
     pub(crate) id: u64,

@@ -104,8 +104,9 @@ pub struct Assessment {
 }
 
 /// Cross-message state for one organisation.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Correlator {
+    #[serde(skip)]
     cfg: CorrelateConfig,
     history: History,
     clusters: Vec<Cluster>,
@@ -123,6 +124,18 @@ impl Correlator {
             next_id: 1,
             ..Correlator::default()
         }
+    }
+
+    /// The whole state as JSON, to keep between runs (see [`Correlator::restore`]).
+    pub fn snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// A correlator from a [`Correlator::snapshot`], with `cfg` (settings are not saved).
+    pub fn restore(cfg: CorrelateConfig, snapshot: &[u8]) -> Result<Correlator, serde_json::Error> {
+        let mut c: Correlator = serde_json::from_slice(snapshot)?;
+        c.cfg = cfg;
+        Ok(c)
     }
 
     /// The learned history (read-only).

@@ -15,7 +15,7 @@ const NEAR_TEXT_BITS: u32 = 10;
 const MIN_SHINGLES: u32 = 32;
 
 /// The parts of a message that stay the same across a campaign's variations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fingerprint {
     /// Envelope or From address, lowercased ("" when unknown).
     pub sender: String,

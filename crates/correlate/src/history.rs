@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 /// First and last sight of a correspondent, and how many messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Seen {
     /// Unix seconds of the first delivered message.
     pub first: i64,
@@ -33,7 +33,7 @@ impl Seen {
 }
 
 /// The learned history.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct History {
     senders: HashMap<String, Seen>,
     domains: HashMap<String, Seen>,

@@ -170,6 +170,14 @@ fn run(seed: u64) {
         }
     }
 
+    // A restart between the history and the attack: the state survives a snapshot.
+    let snapshot = w.correlator.snapshot();
+    assert!(snapshot.len() > 100);
+    w.correlator = Correlator::restore(CorrelateConfig::default(), &snapshot).expect("restore");
+    let partner_seen = w.correlator.history().domain(&partner).expect("partner domain known");
+    assert_eq!(partner_seen.count, 42, "3 partner mails a day for 14 days");
+    assert!(w.correlator.history().domain(&provider).is_none(), "free-mail domains teach nothing");
+
     // Wave 1: one free-mail message with a link to the public address; tagged, not delivered.
     let attacker = format!("{}@{provider}", word(&mut w.rng, 10));
     let public = w.staff(1);
