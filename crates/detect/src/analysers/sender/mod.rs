@@ -84,7 +84,7 @@ static SIGNALS: &[&SignalDef] = &[
 ];
 
 /// The free-mail list shipped with spearguard.
-const FREEMAIL_BUILTIN: &str = include_str!("../../../../../data/lists/freemail.txt");
+pub const FREEMAIL_BUILTIN: &str = include_str!("../../../../../data/lists/freemail.txt");
 
 /// `[analysers.sender]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
