@@ -87,12 +87,18 @@ fn entry(record: &[Line], published_attr: Option<&str>, b: &mut Builder, p: &mut
         .map(|(_, v)| v)
         .unwrap_or_default();
     let published = match published_attr.and_then(|a| pick(&[a], p)) {
-        Some((_, v)) => parse_flag(&v),
-        None => Ok(true),
+        Some((line, v)) => match parse_flag(&v) {
+            Ok(f) => f,
+            Err(e) => {
+                p.add(line, e);
+                return;
+            }
+        },
+        None => true,
     };
     for (line, _, _, v) in attrs.iter().filter(|a| a.1 == "mail") {
         if let Some((_, mail)) = utf8(*line, v, p) {
-            b.add(*line, &mail, &name, &department, published.clone(), p);
+            b.add(*line, &mail, &name, &department, Ok(published), p);
         }
     }
 }

@@ -87,7 +87,7 @@ mail: D@pension.example\n\
     assert_eq!(
         p,
         [
-            "line 2: published must be true or false (or 1/0, yes/no), found \"perhaps\"",
+            "line 3: published must be true or false (or 1/0, yes/no), found \"perhaps\"",
             "line 5: a record must start with dn:",
             "line 8: change records (changetype) are not supported: export the entries as content records",
             "line 12: the mail:: value is not valid base64",
