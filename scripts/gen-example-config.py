@@ -10,7 +10,8 @@ import pathlib, re, subprocess, sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SECTIONS = {
     "organisation": "The organisation being protected: its own mail/web domains and names outsiders imitate.\n"
-                    "Sender and link analysers compare against these. Example: domains = [\"pension.example\"]",
+                    "Sender and link analysers compare against these. Example: domains = [\"pension.example\"]\n"
+                    "The staff directory's domains count as own domains too, and its people's names as staff names.",
     "limits": "How much of a message the parser examines; beyond these, parts are skipped and noted.",
     "detect": "Scoring. A message's score is the sum of its signals' scores (after group caps).\n"
               "Verdict: below tag_at deliver; tag_at.. tag; quarantine_at.. quarantine; reject_at.. reject.",

@@ -18,6 +18,7 @@ fn engine() -> &'static (Engine, Organisation) {
         let org = Organisation::from_config(&OrganisationConfig {
             domains: vec!["example.org".into()],
             protected_names: vec!["example bank".into()],
+            ..OrganisationConfig::default()
         });
         (engine, org)
     })

@@ -1,6 +1,8 @@
 //! The organisation being protected: its domains, its staff's names and the brands it
 //! wants protected from imitation. Sender and link analysers compare against it.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// `[organisation]` in the config.
@@ -11,9 +13,13 @@ pub struct OrganisationConfig {
     pub domains: Vec<String>,
     /// Names outsiders might imitate (brands, services, the organisation's own name).
     pub protected_names: Vec<String>,
+    /// Staff directory file, CSV (address,name,department,published) or LDIF (*.ldif), loaded
+    /// at start and preferred over the copy saved by `spearguard directory import` (empty =
+    /// use that copy). Read by the binary, which adds its domains and staff names below.
+    pub directory: PathBuf,
 }
 
-/// Runtime view of the organisation, built from config (and later the staff directory).
+/// Runtime view of the organisation, built from config and the staff directory.
 #[derive(Debug, Clone, Default)]
 pub struct Organisation {
     domains: Vec<String>,

@@ -136,6 +136,7 @@ fn run_file(path: &Path) -> Vec<String> {
         let org = Organisation::from_config(&OrganisationConfig {
             domains: list(d.get("org-domains")),
             protected_names: list(d.get("protected")),
+            ..OrganisationConfig::default()
         })
         .with_staff_names(list(d.get("staff")));
         let received_at = d

@@ -57,6 +57,8 @@ pub(crate) enum Command {
     Train(TrainArgs),
     /// Measure throughput: parse-only versus full analysis, on one thread.
     Bench(BenchArgs),
+    /// The staff directory: import a CSV or LDIF file into the store, list the stored copy.
+    Directory(DirectoryArgs),
 }
 
 /// Options shared by commands that build the engine.
@@ -166,6 +168,10 @@ pub(crate) struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub(crate) jobs: Option<usize>,
+    /// Staff directory file, CSV or LDIF (*.ldif), for this scan (overrides
+    /// `[organisation] directory`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) directory: Option<PathBuf>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
@@ -258,4 +264,50 @@ pub(crate) struct BenchArgs {
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
+}
+
+/// `spearguard directory`.
+#[derive(Debug, Args)]
+pub(crate) struct DirectoryArgs {
+    /// The gateway's data folder (overrides `[gateway] data_dir`).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) action: DirectoryAction,
+}
+
+/// `spearguard directory …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DirectoryAction {
+    /// Replace the stored directory with FILE, all or nothing (every bad line is reported).
+    /// `serve` uses the stored copy unless `[organisation] directory` names a file.
+    Import {
+        /// CSV with the header address,name,department,published, or LDIF.
+        file: PathBuf,
+        /// File format (default: LDIF for *.ldif, CSV otherwise).
+        #[arg(long, value_enum)]
+        format: Option<DirectoryFormat>,
+        /// LDIF: the attribute holding the published flag (default: every entry published).
+        #[arg(long, value_name = "ATTR")]
+        published_attribute: Option<String>,
+        /// Print the counts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored directory: address, published or undisclosed, name, department.
+    List {
+        /// JSON lines instead.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `directory import --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DirectoryFormat {
+    /// address,name,department,published
+    Csv,
+    /// LDIF content records (RFC 2849).
+    Ldif,
 }

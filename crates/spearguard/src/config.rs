@@ -90,9 +90,14 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))
     }
 
-    /// Validates everything and builds the runtime engine and organisation.
+    /// Validates everything and builds the runtime engine and organisation (with the staff
+    /// directory file, when `[organisation] directory` names one).
     pub(crate) fn build(&self, opts: &BuildOptions) -> Result<Runtime, Vec<ConfigError>> {
         let mut errors = self.validate();
+        let directory = crate::staff::from_config(&self.organisation).unwrap_or_else(|e| {
+            errors.push(ConfigError::new("organisation.directory", e));
+            sg_directory::Directory::default()
+        });
         let analysers = match analysers::build(&self.analysers, opts) {
             Ok(a) => a,
             Err(e) => {
@@ -110,7 +115,8 @@ impl Config {
         match engine {
             Some(engine) if errors.is_empty() => Ok(Runtime {
                 engine,
-                org: Organisation::from_config(&self.organisation),
+                org: crate::staff::organisation(&self.organisation, &directory),
+                directory,
                 limits: self.limits.clone(),
             }),
             _ => Err(errors),
@@ -220,6 +226,20 @@ pub(crate) struct Runtime {
     pub(crate) org: Organisation,
     /// Parser limits.
     pub(crate) limits: Limits,
+    /// The staff directory (empty when none is configured or stored).
+    pub(crate) directory: sg_directory::Directory,
+}
+
+impl Runtime {
+    /// Uses `directory` (the stored copy, for `serve`): its domains and staff names join `org`.
+    pub(crate) fn set_directory(
+        &mut self,
+        org: &OrganisationConfig,
+        directory: sg_directory::Directory,
+    ) {
+        self.org = crate::staff::organisation(org, &directory);
+        self.directory = directory;
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod labelled;
 mod offline;
 mod output;
 mod progress;
+mod staff;
 
 use std::process::ExitCode;
 

@@ -27,7 +27,7 @@ mod sqlite;
 mod url;
 
 pub use error::StoreError;
-pub use record::{DeliveryRecord, MessageQuery, MessageRecord};
+pub use record::{DeliveryRecord, DirectoryEntry, MessageQuery, MessageRecord};
 pub use sqlite::SqliteStore;
 pub use url::{StoreUrl, open};
 
@@ -47,6 +47,13 @@ pub trait Store: Send + Sync {
 
     /// The delivery attempts of one queued message, oldest first.
     fn deliveries(&self, queue_id: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
+
+    /// Replaces the whole staff directory with `entries`, in one transaction: on error the
+    /// previous directory stays. Addresses must be unique ignoring case.
+    fn replace_directory(&self, entries: &[DirectoryEntry]) -> Result<(), StoreError>;
+
+    /// The staff directory in the order it was imported (empty if never imported).
+    fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError>;
 
     /// Cheap liveness check for `/healthz`: the database answers a trivial query.
     fn ping(&self) -> Result<(), StoreError>;

@@ -55,6 +55,19 @@ pub struct DeliveryRecord {
     pub detail: String,
 }
 
+/// One person (or role mailbox) of the organisation's staff directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    /// The mail address, lowercase.
+    pub address: String,
+    /// The display name ("" when unknown).
+    pub name: String,
+    /// The department ("" when unknown).
+    pub department: String,
+    /// Whether the address is published (website, leaflets); `false` = undisclosed.
+    pub published: bool,
+}
+
 /// Which messages [`crate::Store::messages`] returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageQuery {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod directory;
 mod eval;
 mod messages;
 mod quarantine;
@@ -31,6 +32,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Eval(args) => eval::run(args, config),
         Command::Train(args) => train::run(args, config),
         Command::Bench(args) => bench::run(args, config),
+        Command::Directory(args) => directory::run(args, config),
     }
 }
 

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use rayon::prelude::*;
 
 use crate::cli::ScanArgs;
-use crate::config::Runtime;
+use crate::config::{Config, Runtime};
 use crate::inputs::{self, Input};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, offline, output, progress};
 
@@ -22,7 +22,11 @@ struct Outcome {
 
 /// Runs the scan.
 pub(crate) fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<u8> {
-    let rt = super::runtime(config, &args.engine)?;
+    let mut cfg = Config::load(config)?;
+    if let Some(file) = &args.directory {
+        cfg.organisation.directory = file.clone();
+    }
+    let rt = super::runtime_from(&cfg, &args.engine)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()

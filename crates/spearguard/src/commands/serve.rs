@@ -45,7 +45,7 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         cfg.auth.resolver = addr.to_string();
     }
     let auth_cfg = cfg.gateway_auth();
-    let rt = super::runtime_from(&cfg, &args.engine)?;
+    let mut rt = super::runtime_from(&cfg, &args.engine)?;
     let session_cfg = cfg
         .smtp
         .clone()
@@ -68,6 +68,21 @@ pub(crate) fn run(args: ServeArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             .with_context(|| format!("opening spool in {}", data.display()))?,
     );
     let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
+    if cfg.organisation.directory.as_os_str().is_empty() {
+        // No file in config: the copy saved by `spearguard directory import`, if any.
+        let rows = store
+            .directory()
+            .context("reading the staff directory from the store")?;
+        rt.set_directory(
+            &cfg.organisation,
+            sg_directory::Directory::from_store(&rows),
+        );
+    }
+    tracing::info!(
+        entries = rt.directory.len(),
+        undisclosed = rt.directory.undisclosed_count(),
+        "staff directory"
+    );
     // STARTTLS: the configured certificate, or a self-signed one kept in DATA/tls/.
     let server_cfg = server_cfg
         .load_tls(&data, &cfg.smtp.hostname)

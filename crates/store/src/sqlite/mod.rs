@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use crate::{DeliveryRecord, MessageQuery, MessageRecord, Store, StoreError};
+use crate::{DeliveryRecord, DirectoryEntry, MessageQuery, MessageRecord, Store, StoreError};
 
 /// The SQLite store: one connection behind a mutex (writes are short; WAL lets readers of
 /// other processes, such as the CLI, look in while the gateway runs).
@@ -197,6 +197,49 @@ impl Store for SqliteStore {
             .map_err(StoreError::query("list deliveries"))?;
         rows.collect::<Result<_, _>>()
             .map_err(StoreError::query("list deliveries"))
+    }
+
+    fn replace_directory(&self, entries: &[DirectoryEntry]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction()
+            .map_err(StoreError::query("replace directory"))?;
+        tx.execute("DELETE FROM directory", [])
+            .map_err(StoreError::query("replace directory"))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO directory (address, name, department, published) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(StoreError::query("replace directory"))?;
+            for e in entries {
+                stmt.execute(params![e.address, e.name, e.department, e.published])
+                    .map_err(StoreError::query("replace directory"))?;
+            }
+        }
+        tx.commit().map_err(StoreError::query("replace directory"))
+    }
+
+    fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT address, name, department, published FROM directory ORDER BY id",
+            )
+            .map_err(StoreError::query("read directory"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(DirectoryEntry {
+                    address: r.get(0)?,
+                    name: r.get(1)?,
+                    department: r.get(2)?,
+                    published: r.get(3)?,
+                })
+            })
+            .map_err(StoreError::query("read directory"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::query("read directory"))
     }
 
     fn ping(&self) -> Result<(), StoreError> {

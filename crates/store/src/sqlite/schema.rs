@@ -37,4 +37,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX deliveries_queue_id ON deliveries (queue_id);
     ",
+    // 2: the staff directory (replaced as a whole by `spearguard directory import`).
+    "
+    CREATE TABLE directory (
+        id          INTEGER PRIMARY KEY,
+        address     TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name        TEXT NOT NULL,
+        department  TEXT NOT NULL,
+        published   INTEGER NOT NULL
+    );
+    ",
 ];

@@ -391,6 +391,7 @@ mod tests {
         let org = Organisation::from_config(&OrganisationConfig {
             domains: vec!["nenkin.go.jp".into()],
             protected_names: vec!["Example Pension".into()],
+            ..OrganisationConfig::default()
         });
         let p = Protected::new(&[]);
         let get = |h: &str| p.imitation(&Domain::parse(h).unwrap(), &org).map(|i| i.how);
