@@ -55,6 +55,12 @@ pub trait Store: Send + Sync {
     /// The staff directory in the order it was imported (empty if never imported).
     fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError>;
 
+    /// Stores an opaque state blob under `key`, replacing any earlier one.
+    fn put_state(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+
+    /// The blob stored under `key`, if any.
+    fn state(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Cheap liveness check for `/healthz`: the database answers a trivial query.
     fn ping(&self) -> Result<(), StoreError>;
 

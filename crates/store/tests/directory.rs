@@ -62,9 +62,9 @@ fn the_directory_migration_upgrades_an_older_database_and_keeps_its_rows() {
             })
             .unwrap();
     }
-    // Turn it back into a schema-1 database: no directory table.
+    // Turn it back into a schema-1 database: no directory table (nor anything later).
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE directory; PRAGMA user_version = 1;")
+    conn.execute_batch("DROP TABLE directory; DROP TABLE state; PRAGMA user_version = 1;")
         .unwrap();
     drop(conn);
 

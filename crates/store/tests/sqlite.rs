@@ -164,3 +164,19 @@ fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
     let err = SqliteStore::open(&path).map(|_| ()).unwrap_err();
     assert!(err.to_string().contains("garbage.db"), "{err}");
 }
+
+#[test]
+fn state_blobs_are_replaced_by_key_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sg.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.state("correlator").unwrap(), None);
+        store.put_state("correlator", b"one").unwrap();
+        store.put_state("correlator", &[0, 255, 7]).unwrap();
+        store.put_state("other", b"x").unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.state("correlator").unwrap(), Some(vec![0, 255, 7]));
+    assert_eq!(store.state("other").unwrap(), Some(b"x".to_vec()));
+}

@@ -221,6 +221,26 @@ impl Store for SqliteStore {
         tx.commit().map_err(StoreError::query("replace directory"))
     }
 
+    fn put_state(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO state (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(StoreError::query("store state"))
+    }
+
+    fn state(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn()
+            .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(StoreError::query("read state"))
+    }
+
     fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn

@@ -47,4 +47,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         published   INTEGER NOT NULL
     );
     ",
+    // 3: opaque state blobs by key (the correlator's snapshot, for `scan --state`).
+    "
+    CREATE TABLE state (
+        key    TEXT PRIMARY KEY,
+        value  BLOB NOT NULL
+    );
+    ",
 ];
