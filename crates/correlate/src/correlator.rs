@@ -157,11 +157,14 @@ impl Correlator {
                 .filter(|r| !self.history.has_written_to(&fp.sender, &r.address))
                 .count(),
         });
-        let campaign = self.cluster(obs);
         // "No history": for free mail the address decides, for other domains the domain
         // (a partner's new employee writes from a domain we know).
         let unknown = first_contact.is_some_and(|f| f.sender && (obs.freemail || f.domain));
-        let undisclosed: Vec<String> = if unknown {
+        // Known correspondents write similar mail to many staff all the time (minutes,
+        // newsletters): only senders without history make campaigns.
+        let campaign = if unknown { self.cluster(obs) } else { None };
+        // While learning, every sender is new: the baseline is being built, no alarm yet.
+        let undisclosed: Vec<String> = if unknown && !learning {
             obs.recipients
                 .iter()
                 .filter(|r| r.published == Published::No)

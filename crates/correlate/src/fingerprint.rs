@@ -112,9 +112,18 @@ impl Fingerprint {
         if let Some(k) = self.link_keys.iter().find(|k| other.link_keys.contains(k)) {
             return Some(Resemblance::SameLinkTarget(k.clone()));
         }
+        // Similar wording alone is common between unrelated businesses (templates, the same
+        // greeting and closing): it ties two messages only from the same sender domain or
+        // when they also link to a common domain.
+        let related = (!self.sender_domain.is_empty() && self.sender_domain == other.sender_domain)
+            || self
+                .link_domains
+                .iter()
+                .any(|d| other.link_domains.contains(d));
         let distance = hamming(self.text.bits, other.text.bits);
         let enough = self.text.shingles >= MIN_SHINGLES && other.text.shingles >= MIN_SHINGLES;
-        (enough && distance <= NEAR_TEXT_BITS).then_some(Resemblance::NearText { distance })
+        (related && enough && distance <= NEAR_TEXT_BITS)
+            .then_some(Resemblance::NearText { distance })
     }
 }
 

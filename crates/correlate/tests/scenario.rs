@@ -174,9 +174,16 @@ fn run(seed: u64) {
     let snapshot = w.correlator.snapshot();
     assert!(snapshot.len() > 100);
     w.correlator = Correlator::restore(CorrelateConfig::default(), &snapshot).expect("restore");
-    let partner_seen = w.correlator.history().domain(&partner).expect("partner domain known");
+    let partner_seen = w
+        .correlator
+        .history()
+        .domain(&partner)
+        .expect("partner domain known");
     assert_eq!(partner_seen.count, 42, "3 partner mails a day for 14 days");
-    assert!(w.correlator.history().domain(&provider).is_none(), "free-mail domains teach nothing");
+    assert!(
+        w.correlator.history().domain(&provider).is_none(),
+        "free-mail domains teach nothing"
+    );
 
     // Wave 1: one free-mail message with a link to the public address; tagged, not delivered.
     let attacker = format!("{}@{provider}", word(&mut w.rng, 10));

@@ -172,6 +172,11 @@ pub(crate) struct ScanArgs {
     /// `[organisation] directory`).
     #[arg(long, value_name = "FILE")]
     pub(crate) directory: Option<PathBuf>,
+    /// Keep cross-message state (history, campaigns, alarms) in this SQLite file between
+    /// messages and runs; messages are then scanned one at a time, in the order given, each
+    /// at the time of its topmost Received header. JSON gains `campaign`, `clawback`, `alerts`.
+    #[arg(long, value_name = "DB")]
+    pub(crate) state: Option<PathBuf>,
     /// Engine options.
     #[command(flatten)]
     pub(crate) engine: EngineArgs,

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod correlation;
 mod gateway;
 mod inputs;
 mod labelled;

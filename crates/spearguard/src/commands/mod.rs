@@ -7,6 +7,7 @@ mod eval;
 mod messages;
 mod quarantine;
 mod scan;
+mod scan_state;
 mod serve;
 mod signals;
 mod train;

@@ -27,6 +27,14 @@ pub(crate) fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<u8> {
         cfg.organisation.directory = file.clone();
     }
     let rt = super::runtime_from(&cfg, &args.engine)?;
+    if let Some(state) = &args.state {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let (errors, blocked) =
+            super::scan_state::run(&cfg, &rt, &args.paths, state, args.json, &mut out)?;
+        out.flush().context("writing results")?;
+        return Ok(exit_status(errors, blocked));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
@@ -80,13 +88,18 @@ pub(crate) fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<u8> {
         pb.finish_and_clear();
     }
     out.flush().context("writing results")?;
-    Ok(if outcome.errors > 0 {
+    Ok(exit_status(outcome.errors, outcome.blocked))
+}
+
+/// 2 on any error, else 1 when anything was blocked, else 0.
+fn exit_status(errors: usize, blocked: usize) -> u8 {
+    if errors > 0 {
         EXIT_ERROR
-    } else if outcome.blocked > 0 {
+    } else if blocked > 0 {
         EXIT_BLOCKED
     } else {
         EXIT_OK
-    })
+    }
 }
 
 /// Scans one input; returns the line to print, whether it was an error, whether it was blocked.
