@@ -5,11 +5,7 @@
 
 mod support;
 
-use std::path::Path;
-use std::sync::Arc;
-
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use sg_smtp::ServerConfig;
 use support::{TestServer, open_file_limit, status_bytes};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -56,20 +52,6 @@ async fn idle_tls_client(addr: std::net::SocketAddr, tls: &TlsConnector) -> TlsS
     io.into_inner()
 }
 
-fn connector(dir: &Path) -> TlsConnector {
-    sg_smtp::install_crypto_provider();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(dir.join("tls/cert.pem")).expect("cert.pem") {
-        roots
-            .add(cert.expect("PEM certificate"))
-            .expect("trust anchor");
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    TlsConnector::from(Arc::new(config))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_idle_tls_sessions_stay_under_150_mb() {
     let (Some(_), Some(limit)) = (status_bytes("VmRSS:"), open_file_limit()) else {
@@ -87,7 +69,7 @@ async fn thousand_idle_tls_sessions_stay_under_150_mb() {
         .load_tls(dir.path(), "localhost")
         .expect("self-signed certificate");
     let server = TestServer::start_validated(cfg, Default::default()).await;
-    let tls = connector(dir.path());
+    let tls = support::tls_connector(dir.path());
     drop(idle_tls_client(server.addr, &tls).await);
     let before = status_bytes("VmRSS:").expect("VmRSS readable");
 

@@ -7,8 +7,7 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use sg_smtp::{ServerConfig, ValidServerConfig};
 use support::{Client, REPLY_WAIT, TestServer, message};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -60,21 +59,6 @@ fn server_config(dir: &Path, cfg: ServerConfig) -> ValidServerConfig {
         .expect("self-signed certificate")
 }
 
-/// A TLS client that trusts only `DATA/tls/cert.pem`.
-fn connector(dir: &Path) -> tokio_rustls::TlsConnector {
-    sg_smtp::install_crypto_provider();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(dir.join("tls/cert.pem")).expect("cert.pem") {
-        roots
-            .add(cert.expect("PEM certificate"))
-            .expect("trust anchor");
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
 /// Connects, greets with EHLO, and returns the client and the EHLO reply.
 async fn greeted(addr: std::net::SocketAddr) -> (Line<TcpStream>, Vec<String>) {
     let tcp = TcpStream::connect(addr).await.expect("connect");
@@ -97,7 +81,7 @@ async fn upgrade(
         String::from_utf8_lossy(client.io.buffer())
     );
     let name = ServerName::try_from("localhost").expect("server name");
-    let tls = connector(dir)
+    let tls = support::tls_connector(dir)
         .connect(name, client.io.into_inner())
         .await
         .expect("TLS handshake");

@@ -239,3 +239,20 @@ pub fn open_file_limit() -> Option<u64> {
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     line.split_whitespace().nth(3)?.parse().ok()
 }
+
+/// A TLS client that trusts only the certificate in `DATA/tls/cert.pem` under `dir`.
+pub fn tls_connector(dir: &std::path::Path) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    sg_smtp::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(dir.join("tls/cert.pem")).expect("cert.pem") {
+        roots
+            .add(cert.expect("PEM certificate"))
+            .expect("trust anchor");
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
