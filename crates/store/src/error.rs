@@ -4,12 +4,12 @@
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or its schema prepared.
-    #[error("opening the store {location}: {source}")]
+    #[error("opening the store {location}: {cause}")]
     Open {
         /// Where (path or URL without secrets).
         location: String,
-        /// The backend's error.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The backend's error (shown in the message, not chained: printed once).
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The schema in the database is newer than this build understands.
     #[error(
@@ -22,12 +22,12 @@ pub enum StoreError {
         known: i64,
     },
     /// A query failed.
-    #[error("store {operation}: {source}")]
+    #[error("store {operation}: {cause}")]
     Query {
         /// What we tried ("record message", …).
         operation: &'static str,
-        /// The backend's error.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The backend's error (shown in the message, not chained: printed once).
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The store URL names no backend this build has.
     #[error("unsupported store URL {0:?}: use sqlite:PATH (PostgreSQL comes in a later release)")]
@@ -38,7 +38,7 @@ impl StoreError {
     pub(crate) fn query(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
         move |e| StoreError::Query {
             operation,
-            source: Box::new(e),
+            cause: Box::new(e),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 use sg_store::MessageQuery;
 
@@ -14,7 +16,7 @@ use crate::config::Config;
 pub(crate) fn run(args: MessagesArgs, config: Option<&Path>) -> anyhow::Result<u8> {
     let cfg = Config::load(config)?;
     let data = args.data_dir.unwrap_or(cfg.gateway.data_dir);
-    let store = sg_store::open(&cfg.store.url, &data).context("opening the store")?;
+    let store = sg_store::open(&cfg.store.url, &data)?;
     let query = MessageQuery {
         verdict: args.verdict,
         since: args.since,
@@ -22,11 +24,13 @@ pub(crate) fn run(args: MessagesArgs, config: Option<&Path>) -> anyhow::Result<u
         limit: args.limit,
     };
     let rows = store.messages(&query).context("reading the message log")?;
-    for m in rows {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = rows.iter().try_for_each(|m| {
         if args.json {
-            println!("{}", serde_json::to_string(&m)?);
+            writeln!(out, "{}", serde_json::to_string(m).unwrap_or_default())
         } else {
-            println!(
+            writeln!(
+                out,
                 "{}\t{}\t{}\t{:.1}\t{}\t{}\t{}",
                 m.received_at,
                 m.queue_id.as_deref().unwrap_or("-"),
@@ -35,8 +39,14 @@ pub(crate) fn run(args: MessagesArgs, config: Option<&Path>) -> anyhow::Result<u
                 m.action,
                 m.mail_from.as_deref().unwrap_or("<>"),
                 m.subject.as_deref().unwrap_or(""),
-            );
+            )
         }
+    });
+    match written.and_then(|()| out.flush()) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the message log")
+        }
+        _ => Ok(EXIT_OK),
     }
-    Ok(EXIT_OK)
 }

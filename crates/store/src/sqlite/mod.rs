@@ -22,7 +22,7 @@ impl SqliteStore {
         let location = path.display().to_string();
         let open_err = |e: rusqlite::Error| StoreError::Open {
             location: location.clone(),
-            source: Box::new(e),
+            cause: Box::new(e),
         };
         let conn = Connection::open(path).map_err(open_err)?;
         conn.execute_batch(
@@ -36,16 +36,16 @@ impl SqliteStore {
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
             location: ":memory:".into(),
-            source: Box::new(e),
+            cause: Box::new(e),
         })?;
         SqliteStore::prepare(conn, "sqlite::memory:".into())
     }
 
     fn prepare(mut conn: Connection, location: String) -> Result<SqliteStore, StoreError> {
         migrate(&mut conn).map_err(|e| match e {
-            StoreError::Query { source, .. } => StoreError::Open {
+            StoreError::Query { cause, .. } => StoreError::Open {
                 location: location.clone(),
-                source,
+                cause,
             },
             other => other,
         })?;
