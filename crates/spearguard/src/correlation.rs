@@ -143,3 +143,12 @@ impl Correlated {
         }
     }
 }
+
+/// A recipient's directory status, as the correlator needs it.
+pub(crate) fn listing(directory: &sg_directory::Directory, address: &str) -> Published {
+    match directory.listing(address) {
+        sg_directory::Listing::Published => Published::Yes,
+        sg_directory::Listing::Undisclosed => Published::No,
+        sg_directory::Listing::NotListed => Published::Unknown,
+    }
+}

@@ -1,7 +1,9 @@
 //! `spearguard bench`: throughput of the hot path on one thread, measured in one run against
 //! its own baselines (these machines are shared and noisy, so ratios are what to compare):
 //! mail-parser alone, `Message::parse` (parse-only: MIME, charsets, HTML text, links), and
-//! the full analysis (parse + every analyser + scoring). CPU time is the thread's own.
+//! the full analysis (parse + every analyser + scoring), and the stateful analysis (the same
+//! with the correlator: fingerprint, history, campaigns, alarm; fresh state each round, as a
+//! replay would start). CPU time is the thread's own.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,7 +11,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use sg_message::Message;
 
+use sg_correlate::CorrelateConfig;
+use sg_detect::lists::DomainList;
+
 use crate::cli::BenchArgs;
+use crate::config::Runtime;
+use crate::correlation::{self, Correlation};
 use crate::inputs::{self, Input};
 use crate::{EXIT_OK, offline};
 
@@ -54,6 +61,7 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         Stage::new("mail-parser only"),
         Stage::new("parse-only (Message::parse)"),
         Stage::new("full analysis"),
+        Stage::new("stateful (with correlator)"),
     ];
     for _ in 0..rounds {
         stages[0].add(measure(&messages, |m| {
@@ -65,10 +73,21 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         stages[2].add(measure(&messages, |m| {
             std::hint::black_box(offline::analyse(&rt, m).map(|(_, r)| r.score).ok());
         }));
+        let correlation = Correlation::new(
+            CorrelateConfig::default(),
+            None,
+            DomainList::parse(sg_detect::analysers::sender::FREEMAIL_BUILTIN),
+        )?;
+        let mut n = 0usize;
+        stages[3].add(measure(&messages, |m| {
+            n += 1;
+            std::hint::black_box(stateful(&rt, &correlation, n, m));
+        }));
     }
     let parse = &stages[1];
     let full = &stages[2];
     let ratio = full.messages_per_s / parse.messages_per_s;
+    let stateful_ratio = stages[3].messages_per_s / full.messages_per_s;
     if args.json {
         let out = serde_json::json!({
             "messages": messages.len(),
@@ -77,6 +96,7 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             "analysers": rt.engine.analyser_ids(),
             "stages": stages,
             "full_vs_parse_throughput": ratio,
+            "stateful_vs_full_throughput": stateful_ratio,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -93,8 +113,21 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
             );
         }
         println!("full analysis / parse-only throughput: {ratio:.2}");
+        println!("stateful / full analysis throughput: {stateful_ratio:.2}");
     }
     Ok(EXIT_OK)
+}
+
+/// One message through the correlator and the engine, as `scan --state` does it.
+fn stateful(rt: &Runtime, correlation: &Correlation, n: usize, raw: &[u8]) -> Option<f32> {
+    let msg = Message::parse(raw, &rt.limits).ok()?;
+    let envelope = offline::envelope_of(&msg);
+    let published = |a: &str| correlation::listing(&rt.directory, a);
+    let at = offline::arrival_time(&msg);
+    let seen = correlation.observe(n.to_string(), at, &msg, &envelope, &rt.org, published);
+    let report = offline::analyse_with(rt, &msg, &envelope, Some(&seen.facts()));
+    correlation.settle(&seen, report.verdict);
+    Some(report.score)
 }
 
 impl Stage {

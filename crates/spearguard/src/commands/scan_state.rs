@@ -7,13 +7,12 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
-use sg_correlate::{CorrelateConfig, Published};
+use sg_correlate::CorrelateConfig;
 use sg_detect::lists::DomainList;
-use sg_directory::Listing;
 use sg_store::{SqliteStore, Store};
 
 use crate::config::{Config, Runtime};
-use crate::correlation::Correlation;
+use crate::correlation::{self, Correlation};
 use crate::inputs::{self, Input};
 use crate::{offline, output, progress};
 
@@ -38,11 +37,7 @@ pub(crate) fn run(
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let correlation = Correlation::new(CorrelateConfig::default(), snapshot.as_deref(), freemail)?;
-    let published = |addr: &str| match rt.directory.listing(addr) {
-        Listing::Published => Published::Yes,
-        Listing::Undisclosed => Published::No,
-        Listing::NotListed => Published::Unknown,
-    };
+    let published = |a: &str| correlation::listing(&rt.directory, a);
     let (sources, errors) = inputs::discover(paths);
     let (mut n_errors, mut blocked) = (errors.len(), 0);
     for e in errors {
