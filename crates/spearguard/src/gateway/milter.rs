@@ -11,11 +11,9 @@ use sg_milter::server::MilterHandler;
 use sg_milter::{CompletedMessage, ConnectInfo, Decision, Modification, Reply};
 
 use crate::config::Runtime;
-use crate::gateway::METRICS;
 use crate::gateway::headers::{VERDICT_HEADER_NAMES, verdict_fields};
 use crate::gateway::judge::{POLICY_REJECT, judge, now};
-use crate::gateway::record::{Action, Judged, message_record};
-use sg_web::Disposition;
+use crate::gateway::record::{Action, Judged, account};
 
 /// Judges each message Postfix hands over and tells it what to do.
 pub(crate) struct MilterGate {
@@ -115,27 +113,7 @@ fn decide(
         received_at,
         scan_micros: judgement.scan_micros,
     };
-    if let Err(e) = store.record_message(&message_record(&judged, action, None)) {
-        tracing::warn!(error = %e, "message log write failed");
-    }
-    METRICS.observe_scan(std::time::Duration::from_micros(
-        u64::try_from(judgement.scan_micros).unwrap_or(0),
-    ));
-    METRICS.count_message(match report.verdict {
-        Verdict::Deliver => Disposition::Deliver,
-        Verdict::Tag => Disposition::Tag,
-        Verdict::Quarantine => Disposition::Quarantine,
-        Verdict::Reject => Disposition::Reject,
-    });
-    tracing::info!(
-        front = "milter",
-        verdict = report.verdict.as_str(),
-        score = (f64::from(report.score) * 100.0).round() / 100.0,
-        mail_from = envelope.mail_from.as_deref().unwrap_or(""),
-        rcpts = envelope.rcpt_to.len(),
-        scan_ms = judgement.scan_micros as f64 / 1000.0,
-        "message judged"
-    );
+    account(store, &judged, action, None);
     decision(report, message, tag_prefix)
 }
 

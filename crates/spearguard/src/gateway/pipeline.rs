@@ -3,7 +3,6 @@
 //! `Stored` is returned only after the spool's fsync, so the 250 means "on disk".
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sg_detect::{Report, Verdict};
 use sg_message::{Direction, Envelope};
@@ -17,7 +16,7 @@ use crate::config::Runtime;
 use crate::gateway::METRICS;
 use crate::gateway::headers::{received_header, verdict_headers, write_tagged};
 use crate::gateway::judge::{POLICY_REJECT, judge, now};
-use crate::gateway::record::{Action, Judged, message_record, signals_json};
+use crate::gateway::record::{Action, Judged, account, signals_json};
 
 /// Judges and spools messages; wakes the delivery worker.
 pub(crate) struct Pipeline {
@@ -118,8 +117,6 @@ fn judge_and_spool(
         }
     };
     let report = &judgement.report;
-    let scan = Duration::from_micros(u64::try_from(judgement.scan_micros).unwrap_or(0));
-    METRICS.observe_scan(scan);
     let judged = Judged {
         front: "smtp",
         envelope: &envelope,
@@ -136,33 +133,8 @@ fn judge_and_spool(
         Outcome::Quarantined(id) => (Action::Quarantined, Some(id.to_string())),
         Outcome::NotStored => (Action::NotStored, None),
     };
-    // The log is not the durability point (the spool is): a store error costs a row, not mail.
-    if let Err(e) = store.record_message(&message_record(&judged, action, id)) {
-        tracing::warn!(error = %e, "message log write failed");
-    }
-    record(&outcome, report, env, scan);
+    account(store, &judged, action, id);
     outcome
-}
-/// Counts and logs one judged message.
-fn record(outcome: &Outcome, report: &Report, env: &sg_smtp::Envelope, scan: Duration) {
-    let (disposition, queue_id) = match outcome {
-        Outcome::Reject(_) => (Disposition::Reject, None),
-        Outcome::Queued(id) if report.verdict == Verdict::Tag => (Disposition::Tag, Some(id)),
-        Outcome::Queued(id) => (Disposition::Deliver, Some(id)),
-        Outcome::Quarantined(id) => (Disposition::Quarantine, Some(id)),
-        Outcome::NotStored => (Disposition::NotStored, None),
-    };
-    METRICS.count_message(disposition);
-    tracing::info!(
-        queue_id = queue_id.map(tracing::field::display),
-        verdict = report.verdict.as_str(),
-        outcome = disposition.as_str(),
-        score = (f64::from(report.score) * 100.0).round() / 100.0,
-        mail_from = %env.mail_from,
-        rcpts = env.rcpt_to.len(),
-        scan_ms = scan.as_secs_f64() * 1000.0,
-        "message judged"
-    );
 }
 
 /// Rejects, quarantines or queues a judged message (the spool writes fsync).

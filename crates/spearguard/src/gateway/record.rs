@@ -1,7 +1,10 @@
 //! What the gateway writes to the store about each judged message: one row per message,
 //! whichever front end saw it and whatever was done with it.
 
-use sg_detect::Report;
+use sg_detect::{Report, Verdict};
+use sg_web::Disposition;
+
+use crate::gateway::METRICS;
 use sg_message::{Direction, Envelope, Message};
 use sg_store::MessageRecord;
 
@@ -93,5 +96,49 @@ pub(crate) fn message_record(
         signals: signals_json(j.report),
         action: action.as_str().to_string(),
         scan_micros: j.scan_micros,
+    }
+}
+
+impl Action {
+    /// The `/metrics` bucket: accepted mail counts by its verdict (deliver or tag).
+    fn disposition(self, verdict: Verdict) -> Disposition {
+        match self {
+            Action::Rejected => Disposition::Reject,
+            Action::NotStored => Disposition::NotStored,
+            Action::Quarantined | Action::Held => Disposition::Quarantine,
+            Action::Queued | Action::Accepted if verdict == Verdict::Tag => Disposition::Tag,
+            Action::Queued | Action::Accepted => Disposition::Deliver,
+        }
+    }
+}
+
+/// Accounts for one judged message, whichever front end saw it: one row in the store's
+/// message log, the verdict counter and scan-time histogram of `/metrics`, one log event.
+pub(crate) fn account(
+    store: &dyn sg_store::Store,
+    judged: &Judged<'_>,
+    action: Action,
+    queue_id: Option<String>,
+) {
+    let disposition = action.disposition(judged.report.verdict);
+    METRICS.observe_scan(std::time::Duration::from_micros(
+        u64::try_from(judged.scan_micros).unwrap_or(0),
+    ));
+    METRICS.count_message(disposition);
+    let report = judged.report;
+    tracing::info!(
+        front = judged.front,
+        queue_id = queue_id.as_deref(),
+        verdict = report.verdict.as_str(),
+        outcome = disposition.as_str(),
+        score = (f64::from(report.score) * 100.0).round() / 100.0,
+        mail_from = judged.envelope.mail_from.as_deref().unwrap_or(""),
+        rcpts = judged.envelope.rcpt_to.len(),
+        scan_ms = judged.scan_micros as f64 / 1000.0,
+        "message judged"
+    );
+    // The log is not the durability point (the spool is): a store error costs a row, not mail.
+    if let Err(e) = store.record_message(&message_record(judged, action, queue_id)) {
+        tracing::warn!(error = %e, "message log write failed");
     }
 }
