@@ -95,6 +95,8 @@ pub struct Assessment {
     pub first_contact: Option<FirstContact>,
     /// The campaign, when the message belongs to one.
     pub campaign: Option<CampaignView>,
+    /// The sender has no history here (for free mail, the address; otherwise the domain).
+    pub unknown_sender: bool,
     /// Undisclosed recipients of this message reached by a sender without history.
     pub undisclosed: Vec<String>,
     /// The alarm, when raised or kept up by this message.
@@ -176,6 +178,7 @@ impl Correlator {
         let leak = self.leak(obs, &undisclosed, campaign.as_ref(), learning);
         Assessment {
             first_contact,
+            unknown_sender: unknown,
             campaign,
             undisclosed,
             leak,

@@ -9,8 +9,11 @@ use sg_correlate::{
     Assessment, CorrelateConfig, Correlator, Fingerprint, Observation, Published, Recipient,
 };
 use sg_detect::lists::DomainList;
-use sg_detect::{CrossFacts, Organisation, Verdict};
+use sg_detect::{CrossFacts, Organisation, Report, Verdict};
 use sg_message::{Envelope, Message};
+
+use crate::config::Runtime;
+use crate::offline;
 
 /// The correlator and what it needs to classify senders.
 pub(crate) struct Correlation {
@@ -99,6 +102,19 @@ impl Correlation {
             observation,
             assessment,
         }
+    }
+
+    /// One stored message through the correlator and the engine, as `scan --state` (and its
+    /// benchmark) run it: observe, scan with the facts, then let a delivered verdict teach.
+    pub(crate) fn scan(&self, rt: &Runtime, id: String, msg: &Message) -> (Correlated, Report) {
+        let envelope = offline::envelope_of(msg);
+        let at = offline::arrival_time(msg);
+        let seen = self.observe(id, at, msg, &envelope, &rt.org, |a| {
+            listing(&rt.directory, a)
+        });
+        let report = offline::analyse_with(rt, msg, &envelope, Some(&seen.facts()));
+        self.settle(&seen, report.verdict);
+        (seen, report)
     }
 
     /// After the scan: delivered mail teaches the history (tagged, held or refused mail

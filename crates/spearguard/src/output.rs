@@ -28,6 +28,15 @@ pub(crate) struct JsonResult<'a> {
 
 /// The JSON object for one scanned message.
 pub(crate) fn json_line(source: &str, message_id: Option<&str>, report: &Report) -> String {
+    json_value(source, message_id, report).to_string()
+}
+
+/// [`json_line`] as a value, for callers that add fields (`scan --state`).
+pub(crate) fn json_value(
+    source: &str,
+    message_id: Option<&str>,
+    report: &Report,
+) -> serde_json::Value {
     let signals = report
         .signals
         .iter()
@@ -52,8 +61,8 @@ pub(crate) fn json_line(source: &str, message_id: Option<&str>, report: &Report)
         score: report.score,
         signals,
     };
-    serde_json::to_string(&r)
-        .unwrap_or_else(|e| format!("{{\"source\":{source:?},\"error\":\"{e}\"}}"))
+    serde_json::to_value(&r)
+        .unwrap_or_else(|e| serde_json::json!({ "source": source, "error": e.to_string() }))
 }
 
 /// The JSON object for a message that could not be read or parsed.

@@ -15,8 +15,7 @@ use sg_correlate::CorrelateConfig;
 use sg_detect::lists::DomainList;
 
 use crate::cli::BenchArgs;
-use crate::config::Runtime;
-use crate::correlation::{self, Correlation};
+use crate::correlation::Correlation;
 use crate::inputs::{self, Input};
 use crate::{EXIT_OK, offline};
 
@@ -81,7 +80,8 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         let mut n = 0usize;
         stages[3].add(measure(&messages, |m| {
             n += 1;
-            std::hint::black_box(stateful(&rt, &correlation, n, m));
+            let msg = Message::parse(m, &rt.limits).ok();
+            std::hint::black_box(msg.map(|msg| correlation.scan(&rt, n.to_string(), &msg).1.score));
         }));
     }
     let parse = &stages[1];
@@ -116,18 +116,6 @@ pub(crate) fn run(args: BenchArgs, config: Option<&Path>) -> anyhow::Result<u8> 
         println!("stateful / full analysis throughput: {stateful_ratio:.2}");
     }
     Ok(EXIT_OK)
-}
-
-/// One message through the correlator and the engine, as `scan --state` does it.
-fn stateful(rt: &Runtime, correlation: &Correlation, n: usize, raw: &[u8]) -> Option<f32> {
-    let msg = Message::parse(raw, &rt.limits).ok()?;
-    let envelope = offline::envelope_of(&msg);
-    let published = |a: &str| correlation::listing(&rt.directory, a);
-    let at = offline::arrival_time(&msg);
-    let seen = correlation.observe(n.to_string(), at, &msg, &envelope, &rt.org, published);
-    let report = offline::analyse_with(rt, &msg, &envelope, Some(&seen.facts()));
-    correlation.settle(&seen, report.verdict);
-    Some(report.score)
 }
 
 impl Stage {

@@ -12,9 +12,9 @@ use sg_detect::lists::DomainList;
 use sg_store::{SqliteStore, Store};
 
 use crate::config::{Config, Runtime};
-use crate::correlation::{self, Correlation};
+use crate::correlation::Correlation;
 use crate::inputs::{self, Input};
-use crate::{offline, output, progress};
+use crate::{output, progress};
 
 /// The key of the correlator's snapshot in the state store.
 const STATE_KEY: &str = "correlator";
@@ -37,7 +37,6 @@ pub(crate) fn run(
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let correlation = Correlation::new(CorrelateConfig::default(), snapshot.as_deref(), freemail)?;
-    let published = |a: &str| correlation::listing(&rt.directory, a);
     let (sources, errors) = inputs::discover(paths);
     let (mut n_errors, mut blocked) = (errors.len(), 0);
     for e in errors {
@@ -62,17 +61,10 @@ pub(crate) fn run(
                     continue;
                 }
             };
-            let envelope = offline::envelope_of(&msg);
-            let at = offline::arrival_time(&msg);
-            let seen =
-                correlation.observe(m.source.clone(), at, &msg, &envelope, &rt.org, published);
-            let facts = seen.facts();
-            let report = offline::analyse_with(rt, &msg, &envelope, Some(&facts));
-            correlation.settle(&seen, report.verdict);
+            let (seen, report) = correlation.scan(rt, m.source.clone(), &msg);
             blocked += usize::from(report.verdict.is_blocked());
             let line = if json {
-                let base = output::json_line(&m.source, msg.message_id.as_deref(), &report);
-                let mut v: serde_json::Value = serde_json::from_str(&base)?;
+                let mut v = output::json_value(&m.source, msg.message_id.as_deref(), &report);
                 let campaign = seen.assessment.campaign.as_ref();
                 v["campaign"] = campaign.map_or(serde_json::Value::Null, |c| c.id.into());
                 v["clawback"] =
