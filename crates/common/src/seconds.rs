@@ -7,6 +7,17 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::ser::Serializer;
 
+/// Why `value` is not a usable duration setting (zero, or longer than `max`); `None` if it is.
+pub fn problem(value: Duration, max: Duration) -> Option<String> {
+    (value.is_zero() || value > max).then(|| {
+        format!(
+            "{} seconds is not allowed, must be more than 0 and at most {}",
+            value.as_secs_f64(),
+            max.as_secs()
+        )
+    })
+}
+
 /// Writes whole seconds as an integer, anything else as a float.
 pub fn serialize<S: Serializer>(value: &Duration, s: S) -> Result<S::Ok, S::Error> {
     if value.subsec_nanos() == 0 {
@@ -67,5 +78,10 @@ mod tests {
         let err = toml::from_str::<T>("t = -1").unwrap_err().to_string();
         assert!(err.contains("negative"), "{err}");
         assert!(toml::from_str::<T>("t = \"x\"").is_err());
+        let max = Duration::from_secs(60);
+        assert_eq!(super::problem(Duration::from_secs(60), max), None);
+        assert!(super::problem(Duration::ZERO, max).is_some());
+        let over = super::problem(Duration::from_secs(61), max).unwrap();
+        assert!(over.contains("at most 60"), "{over}");
     }
 }

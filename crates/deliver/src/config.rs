@@ -93,15 +93,8 @@ impl DeliveryConfig {
             ("data_block_timeout", self.data_block_timeout),
             ("data_end_timeout", self.data_end_timeout),
         ] {
-            if value.is_zero() || value > MAX_DURATION {
-                errors.push(ConfigError {
-                    key,
-                    message: format!(
-                        "{} seconds is not allowed, must be more than 0 and at most {}",
-                        value.as_secs_f64(),
-                        MAX_DURATION.as_secs()
-                    ),
-                });
+            if let Some(message) = sg_common::seconds::problem(value, MAX_DURATION) {
+                errors.push(ConfigError { key, message });
             }
         }
         if self.retry_max < self.retry_first {

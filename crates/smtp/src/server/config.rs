@@ -103,15 +103,8 @@ impl ServerConfig {
             ("decision_timeout", self.decision_timeout),
             ("shutdown_timeout", self.shutdown_timeout),
         ] {
-            if value.is_zero() || value > MAX_TIMEOUT {
-                errors.push(ConfigError {
-                    key,
-                    message: format!(
-                        "{} seconds is not allowed, must be more than 0 and at most {}",
-                        value.as_secs_f64(),
-                        MAX_TIMEOUT.as_secs()
-                    ),
-                });
+            if let Some(message) = sg_common::seconds::problem(value, MAX_TIMEOUT) {
+                errors.push(ConfigError { key, message });
             }
         }
         if self.tls_cert.as_os_str().is_empty() != self.tls_key.as_os_str().is_empty() {
