@@ -281,6 +281,16 @@ async fn client_sending_whole_commands_in_time_is_not_cut() {
     server.stop().await;
 }
 
+/// A client past `354`, ready to send message content.
+async fn client_in_data(addr: std::net::SocketAddr) -> Client {
+    let mut c = Client::connect(addr).await;
+    c.command("EHLO client.example.org").await;
+    c.command("MAIL FROM:<a@example.org>").await;
+    c.command("RCPT TO:<b@example.net>").await;
+    assert!(c.command("DATA").await.starts_with("354 "));
+    c
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_data_is_cut_by_the_data_timeout() {
     let server = TestServer::start(ServerConfig {
@@ -290,11 +300,7 @@ async fn stalled_data_is_cut_by_the_data_timeout() {
         ..ServerConfig::default()
     })
     .await;
-    let mut c = Client::connect(server.addr).await;
-    c.command("EHLO client.example.org").await;
-    c.command("MAIL FROM:<a@example.org>").await;
-    c.command("RCPT TO:<b@example.net>").await;
-    assert!(c.command("DATA").await.starts_with("354 "));
+    let mut c = client_in_data(server.addr).await;
     let started = Instant::now();
     // Content that keeps coming resets the data timeout: 1.2 s of it, a line every 100 ms...
     let mut last_send = Instant::now();
@@ -327,11 +333,7 @@ async fn content_trickled_below_the_minimum_rate_is_cut() {
         ..ServerConfig::default()
     })
     .await;
-    let mut c = Client::connect(server.addr).await;
-    c.command("EHLO client.example.org").await;
-    c.command("MAIL FROM:<a@example.org>").await;
-    c.command("RCPT TO:<b@example.net>").await;
-    assert!(c.command("DATA").await.starts_with("354 "));
+    let mut c = client_in_data(server.addr).await;
     let started = Instant::now();
     // 4 bytes every 100 ms (40 B/s): each read comes well within the data timeout, but the
     // whole phase may last only 0.6 s + bytes/100 s, so the trickle is cut near 0.8 s.
