@@ -242,7 +242,6 @@ fn scan_directory_makes_a_staff_name_from_outside_an_impersonation() {
 #[test]
 fn serve_uses_the_imported_directory() {
     if !have_python() {
-        eprintln!("skipped: python3 (the SMTP client) not installed; scripts/setup.sh installs it");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -25,7 +25,6 @@ fn fast_retries(dir: &Path) -> PathBuf {
 /// Starts the sink and a gateway relaying to it; `None` when python3 (the client) is missing.
 fn setup(options: SinkOptions) -> Option<(tempfile::TempDir, BlockingSink, Gateway)> {
     if !have_python() {
-        eprintln!("skipped: python3 (the SMTP client) not installed; scripts/setup.sh installs it");
         return None;
     }
     let data = tempfile::tempdir().expect("temp dir");

